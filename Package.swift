@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hecd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hecd", targets: ["hecd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        /// libcurl (Debian: libcurl4-openssl-dev) with typed wrappers for its variadic calls.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        /// HTTP over a Unix socket or TCP on libcurl, blocking calls on threads of its own.
+        .target(
+            name: "HTTPTransport",
+            dependencies: ["CCurl"],
+            swiftSettings: strictSettings
+        ),
+        /// Docker Engine API client.
+        .target(
+            name: "DockerEngine",
+            dependencies: ["HTTPTransport"],
+            swiftSettings: strictSettings
+        ),
+        /// App manifests: YAML files parsed and strictly validated.
+        .target(
+            name: "Manifests",
+            dependencies: ["Yams"],
+            swiftSettings: strictSettings
+        ),
+        /// Pure decisions: desired apps + observed containers + time → actions.
+        .target(
+            name: "Reconciler",
+            dependencies: ["Manifests"],
+            swiftSettings: strictSettings
+        ),
+        /// The per-host agent: watches manifests and Docker, carries out the reconciler's actions.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "DockerEngine", "Manifests", "Reconciler",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "hecd",
+            dependencies: [
+                "Agent", "Manifests", "DockerEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Agent", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,145 @@
+import DockerEngine
+import Foundation
+import Logging
+import Manifests
+import Reconciler
+
+extension Agent {
+    /// Creates and starts the containers, `parallelActions` at a time, after making sure each app's
+    /// image is here. Returns the apps for which something failed, once per failure.
+    func createAll(_ specs: [AppSpec]) async -> [String] {
+        guard !specs.isEmpty else { return [] }
+        var ports: [String: Int] = [:]
+        var failed: [String] = []
+        for spec in Dictionary(grouping: specs, by: \.name).values.compactMap(\.first) {
+            do {
+                ports[spec.name] = try await prepareImage(for: spec)
+            } catch {
+                logger.error("cannot create containers for \(spec.name): \(error)", metadata: ["app": "\(spec.name)"])
+                failed.append(spec.name)
+            }
+        }
+        let work = specs.compactMap { spec in ports[spec.name].map { (spec, $0) } }
+        failed += await runBounded(work, limit: configuration.parallelActions) { spec, port in
+            await self.create(spec, port: port) ? nil : spec.name
+        }
+        return failed
+    }
+
+    /// Runs `body` over `items`, at most `limit` at a time; returns the non-nil results.
+    private func runBounded<Item: Sendable>(
+        _ items: [Item], limit: Int, _ body: @escaping @Sendable (Item) async -> String?
+    ) async -> [String] {
+        await withTaskGroup(of: String?.self) { group in
+            var results: [String] = []
+            var next = items.makeIterator()
+            for _ in 0..<max(1, limit) {
+                guard let item = next.next() else { break }
+                group.addTask { await body(item) }
+            }
+            while let result = await group.next() {
+                if let result { results.append(result) }
+                if let item = next.next() { group.addTask { await body(item) } }
+            }
+            return results
+        }
+    }
+
+    /// Pulls the image when it is missing; returns the container port to publish.
+    private func prepareImage(for spec: AppSpec) async throws -> Int {
+        let image = try await inspectOrPull(spec)
+        if let port = spec.port { return port }
+        guard image.exposedPorts.count == 1, let only = image.exposedPorts.first else {
+            let exposed = image.exposedPorts.isEmpty ? "no port" : "ports \(image.exposedPorts)"
+            throw AgentError("image \(spec.image) exposes \(exposed): set `port:` in the manifest of \(spec.name)")
+        }
+        return only
+    }
+
+    /// The app's image, pulled first when the engine does not have it.
+    private func inspectOrPull(_ spec: AppSpec) async throws(DockerError) -> ImageDetails {
+        do {
+            return try await docker.inspectImage(spec.image)
+        } catch {
+            guard error.isNotFound else { throw error }
+        }
+        logger.info("pulling image \(spec.image) for \(spec.name)", metadata: ["app": "\(spec.name)"])
+        try await docker.pullImage(spec.image)
+        return try await docker.inspectImage(spec.image)
+    }
+
+    /// Creates and starts one container; true on success.
+    private func create(_ spec: AppSpec, port: Int) async -> Bool {
+        var labels = spec.labels.merging(configuration.extraLabels) { _, extra in extra }
+        labels[ManagedLabels.agent] = configuration.agentID
+        labels[ManagedLabels.app] = spec.name
+        labels[ManagedLabels.spec] = spec.specHash
+        labels[ManagedLabels.port] = String(port)
+        let metadata: Logger.Metadata = ["app": "\(spec.name)"]
+        for _ in 0..<3 {
+            let name = "\(spec.name)-\(Self.randomSuffix())"
+            let config = ContainerConfig(
+                image: spec.image, command: spec.command, env: spec.env, labels: labels, exposedPorts: [port],
+                hostname: String(name.prefix(63)), stopTimeout: spec.stopTimeout)
+            let id: String
+            do {
+                id = try await docker.createContainer(name: name, config: config)
+            } catch {
+                if error.isConflict { continue }  // the random name was taken: draw another
+                logger.error("cannot create a container for \(spec.name): \(error)", metadata: metadata)
+                return false
+            }
+            do {
+                try await docker.startContainer(id)
+            } catch {
+                logger.error("cannot start \(name) (app \(spec.name)): \(error); removing it", metadata: metadata)
+                try? await docker.removeContainer(id, force: true)
+                return false
+            }
+            let hostPort = (try? await docker.inspectContainer(id))?.hostPort(for: port)?.hostPort
+            logger.info(
+                "created \(name) (app \(spec.name)), host port \(hostPort.map(String.init) ?? "unknown")",
+                metadata: metadata)
+            return true
+        }
+        logger.error("cannot find a free container name for \(spec.name)", metadata: metadata)
+        return false
+    }
+
+    /// Stops and removes a live container that is no longer wanted.
+    func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?) async {
+        let metadata: Logger.Metadata = ["app": "\(container.app)"]
+        let timeout = spec?.stopTimeout ?? AppSpec.defaultStopTimeout
+        do {
+            try await docker.stopContainer(container.id, timeout: timeout)
+            try await docker.removeContainer(container.id, force: true)
+            let why: String
+            switch reason {
+            case .scaleDown: why = "scaled down"
+            case .outdated: why = "replaced by a container of the new spec"
+            case .undeclared: why = "no manifest declares \(container.app) any more"
+            }
+            logger.info("stopped \(container.name) (app \(container.app)): \(why)", metadata: metadata)
+        } catch {
+            logger.error("cannot stop \(container.name) (app \(container.app)): \(error)", metadata: metadata)
+        }
+    }
+
+    /// Removes a container that is no longer running, so that a fresh one can take its place.
+    func remove(_ container: ObservedContainer, exitCode: Int?) async {
+        let metadata: Logger.Metadata = ["app": "\(container.app)"]
+        do {
+            try await docker.removeContainer(container.id, force: true)
+            let how = container.state == .created ? "never started" : "\(container.state.rawValue)"
+                + (exitCode.map { " with code \($0)" } ?? "")
+            logger.info("removed \(container.name) (app \(container.app)): \(how)", metadata: metadata)
+        } catch {
+            logger.error("cannot remove \(container.name) (app \(container.app)): \(error)", metadata: metadata)
+        }
+    }
+
+    static func randomSuffix() -> String {
+        let digits = String(UInt32.random(in: 0...0xFF_FFFF), radix: 16)
+        return String(repeating: "0", count: 6 - digits.count) + digits
+    }
+}

@@ -1,0 +1,135 @@
+import DockerEngine
+import Foundation
+import Logging
+import Manifests
+import Reconciler
+import Synchronization
+
+/// What the reconcile loop carries from one pass to the next.
+struct PassState {
+    var reconciler: Reconciler
+    var manifests = ManifestState()
+    /// The last inspect of each container, refreshed when its state changes.
+    var inspected: [String: ContainerDetails] = [:]
+    /// Apps already reported as backing off, with their retry time.
+    var reportedBackoff: [String: Date] = [:]
+    /// Set while the engine cannot be reached, so the outage is logged once.
+    var dockerUnreachable = false
+}
+
+extension Agent {
+    /// One reconcile pass. Creates are awaited; retirements and removals are returned as background jobs
+    /// so that a slow stop never holds up the next pass.
+    func runPass(_ state: inout PassState, reloadManifests: Bool) async -> [@Sendable () async -> Void] {
+        if reloadManifests { loadManifests(&state) }
+
+        let containers: [ContainerSummary]
+        do {
+            containers = try await docker.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
+            if state.dockerUnreachable {
+                logger.info("Docker engine reachable again at \(docker.host)")
+                state.dockerUnreachable = false
+            }
+        } catch {
+            if !state.dockerUnreachable {
+                logger.error("\(error); retrying every few seconds, containers are left as they are")
+                state.dockerUnreachable = true
+            }
+            pending.withLock { $0.wakeAt = Date().addingTimeInterval(2) }
+            return []
+        }
+
+        var exitCodes: [String: Int?] = [:]
+        let observed = await observe(containers, cache: &state.inspected, exitCodes: &exitCodes)
+        let now = Date()
+        let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
+        logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
+        reportBackoff(plan, state: &state)
+        if let wakeAt = plan.wakeAt { pending.withLock { $0.wakeAt = wakeAt } }
+
+        var creates: [AppSpec] = []
+        var jobs: [@Sendable () async -> Void] = []
+        for action in plan.actions {
+            switch action {
+            case .create(let spec):
+                creates.append(spec)
+            case .retire(let container, let reason):
+                let spec = state.manifests.desired.apps.first { $0.name == container.app }
+                jobs.append(backgroundJob(for: container.id) { await self.retire(container, reason: reason, spec: spec) })
+            case .remove(let container):
+                let exitCode = exitCodes[container.id] ?? state.inspected[container.id]?.state.exitCode
+                jobs.append(backgroundJob(for: container.id) { await self.remove(container, exitCode: exitCode) })
+            }
+        }
+        for failedApp in await createAll(creates) {
+            state.reconciler.recordFailure(app: failedApp, at: Date())
+            requestPass()
+        }
+        return jobs
+    }
+
+    private func loadManifests(_ state: inout PassState) {
+        do {
+            let files = try ManifestLoader.loadDirectory(configuration.manifestsDirectory)
+            for problem in state.manifests.update(with: files) {
+                logger.error("invalid manifest, its app is left as it was: \(problem)")
+            }
+        } catch {
+            logger.error("cannot read manifests: \(error); keeping the apps as they were")
+        }
+    }
+
+    /// Builds the reconciler's view, inspecting only containers whose state changed since the last look.
+    private func observe(
+        _ containers: [ContainerSummary], cache: inout [String: ContainerDetails], exitCodes: inout [String: Int?]
+    ) async -> [ObservedContainer] {
+        let busy = inFlight.withLock { $0 }
+        let died = diedByEvent.withLock { $0 }
+        var observed: [ObservedContainer] = []
+        var listed = Set<String>()
+        for summary in containers {
+            listed.insert(summary.id)
+            if cache[summary.id]?.state.status != summary.state, summary.state != "created" {
+                cache[summary.id] = try? await docker.inspectContainer(summary.id)
+            }
+            guard var container = ManagedLabels.observed(summary, details: cache[summary.id]) else { continue }
+            if let exitCode = died[summary.id] {
+                if container.state == .running {
+                    exitCodes[summary.id] = exitCode
+                    container.state = .exited
+                    container.ready = false
+                } else {
+                    diedByEvent.withLock { $0[summary.id] = nil }
+                }
+            }
+            if busy.contains(summary.id) {
+                container.state = .removing
+                container.ready = false
+            }
+            observed.append(container)
+        }
+        cache = cache.filter { listed.contains($0.key) }
+        diedByEvent.withLock { $0 = $0.filter { listed.contains($0.key) } }
+        return observed
+    }
+
+    private func reportBackoff(_ plan: Plan, state: inout PassState) {
+        for (app, until) in plan.backingOff where state.reportedBackoff[app] != until {
+            let seconds = Int(until.timeIntervalSinceNow.rounded(.up))
+            logger.warning(
+                "backing off \(app): its containers keep failing (\(state.reconciler.failures(of: app)) in a row); next try in \(seconds) s",
+                metadata: ["app": "\(app)"])
+        }
+        state.reportedBackoff = plan.backingOff
+    }
+
+    /// Marks a container busy for the time of a background job.
+    private func backgroundJob(for id: String, _ body: @escaping @Sendable () async -> Void) -> @Sendable () async -> Void {
+        inFlight.withLock { _ = $0.insert(id) }
+        return {
+            await body()
+            self.inFlight.withLock { _ = $0.remove(id) }
+            self.requestPass()
+        }
+    }
+}

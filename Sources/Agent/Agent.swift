@@ -1,0 +1,145 @@
+import DockerEngine
+import Foundation
+import Logging
+import Manifests
+import Reconciler
+import ServiceLifecycle
+import Synchronization
+
+/// `hecd agent`: keeps each manifest's replicas running on one Docker engine.
+///
+/// It reconciles after every manifest change (inotify), every Docker event about its containers, every
+/// reconnect of the event stream, when a backoff expires, and periodically. Each pass lists the agent's
+/// containers, asks the `Reconciler` what to do and does it. Stopping the agent leaves containers running.
+public final class Agent: Service {
+    let configuration: AgentConfiguration
+    let docker: DockerClient
+    let logger: Logger
+    /// Work noticed since the last pass; a signal wakes the loop.
+    let pending = Mutex(PendingWork())
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakeSignals: AsyncStream<Void>
+    /// Containers being retired or removed in the background, hidden from the reconciler meanwhile.
+    let inFlight = Mutex<Set<String>>([])
+    /// Containers that a `die` event reported dead. The engine can list a container as running for a
+    /// moment after its `die` event, and no later event follows a crash, so the event is trusted over
+    /// the list until the list agrees. Values are the exit codes the events carried.
+    let diedByEvent = Mutex<[String: Int?]>([:])
+
+    public init(configuration: AgentConfiguration, docker: DockerClient, logger: Logger) {
+        self.configuration = configuration
+        self.docker = docker
+        self.logger = logger
+        (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// What should happen at the next pass.
+    struct PendingWork {
+        var reloadManifests = true
+        var wakeAt: Date?
+        var lastPass = Date.distantPast
+    }
+
+    /// Asks for a pass soon; `reloadManifests` re-reads the directory first.
+    func requestPass(reloadManifests: Bool = false) {
+        if reloadManifests { pending.withLock { $0.reloadManifests = true } }
+        wake.yield()
+    }
+
+    public func run() async throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: configuration.manifestsDirectory, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        else {
+            throw AgentError(
+                "manifest directory \(configuration.manifestsDirectory) does not exist: create it or pass --manifests DIR")
+        }
+        let watcher = try ManifestWatcher(directory: configuration.manifestsDirectory) { [weak self] in
+            self?.requestPass(reloadManifests: true)
+        }
+        defer { watcher.stop() }
+        logger.info(
+            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(docker.host)")
+
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.followDockerEvents() }
+                group.addTask { await self.tick() }
+                await self.reconcileLoop(background: &group)
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.wake.finish()
+        }
+        logger.info("agent \(configuration.agentID) stopped; its containers keep running")
+    }
+
+    // MARK: - Loops
+
+    /// Turns Docker events into passes; a reconnect also asks for one, since events may have been missed.
+    private func followDockerEvents() async {
+        var connectedBefore = false
+        for await update in docker.followEvents(labels: ManagedLabels.filter(agentID: configuration.agentID)) {
+            switch update {
+            case .connected:
+                if connectedBefore { logger.info("Docker event stream reconnected: re-listing containers") }
+                connectedBefore = true
+                requestPass()
+            case .event(let event):
+                logger.debug("Docker event \(event.action) for \(event.name ?? event.containerID)")
+                switch event.action {
+                case "die":
+                    diedByEvent.withLock { $0[event.containerID] = event.attributes["exitCode"].flatMap { Int($0) } }
+                    requestPass()
+                case "start", "destroy":
+                    diedByEvent.withLock { $0[event.containerID] = nil }
+                    requestPass()
+                case "stop", "oom", "pause", "unpause":
+                    requestPass()
+                default:
+                    break
+                }
+            case .disconnected(let reason, let retryIn):
+                if connectedBefore {
+                    logger.warning("Docker event stream lost (\(reason)); reconnecting in \(retryIn)")
+                }
+            }
+        }
+    }
+
+    /// Wakes the loop for periodic resyncs and expiring backoffs.
+    private func tick() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let now = Date()
+            let due = pending.withLock { work in
+                if let wakeAt = work.wakeAt, wakeAt <= now { return true }
+                return now.timeIntervalSince(work.lastPass) >= configuration.resyncInterval.seconds
+            }
+            if due { wake.yield() }
+        }
+    }
+
+    private func reconcileLoop(background: inout TaskGroup<Void>) async {
+        var pass = PassState(reconciler: Reconciler(policy: configuration.backoff))
+        for await _ in wakeSignals {
+            let reload = pending.withLock { work in
+                defer {
+                    work.reloadManifests = false
+                    work.wakeAt = nil
+                    work.lastPass = Date()
+                }
+                return work.reloadManifests
+            }
+            let jobs = await runPass(&pass, reloadManifests: reload)
+            for job in jobs { background.addTask(operation: job) }
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    var seconds: TimeInterval {
+        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
+    }
+}

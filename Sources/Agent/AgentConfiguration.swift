@@ -1,0 +1,33 @@
+import Reconciler
+
+/// How an agent runs: which containers are its own, where the manifests are, how it paces itself.
+public struct AgentConfiguration: Sendable {
+    /// Labels every container of this agent; several agents can share one engine under different ids.
+    public var agentID: String
+    /// The directory of manifests, one app per YAML file.
+    public var manifestsDirectory: String
+    /// A full re-list and reconcile this often, whatever the events say.
+    public var resyncInterval: Duration
+    /// Delays for apps whose containers keep failing.
+    public var backoff: BackoffPolicy
+    /// How many Docker calls for creating containers run at once.
+    public var parallelActions: Int
+    /// Labels added to every container, e.g. to mark a test's containers.
+    public var extraLabels: [String: String]
+
+    public init(
+        agentID: String,
+        manifestsDirectory: String,
+        resyncInterval: Duration = .seconds(30),
+        backoff: BackoffPolicy = BackoffPolicy(),
+        parallelActions: Int = 8,
+        extraLabels: [String: String] = [:]
+    ) {
+        self.agentID = agentID
+        self.manifestsDirectory = manifestsDirectory
+        self.resyncInterval = resyncInterval
+        self.backoff = backoff
+        self.parallelActions = parallelActions
+        self.extraLabels = extraLabels
+    }
+}

@@ -1,0 +1,49 @@
+import Manifests
+import Reconciler
+
+/// What the agent believes the manifests declare, holding on to the last valid version of each file so
+/// that a broken edit changes nothing for its app.
+struct ManifestState {
+    /// The last valid spec read from each file.
+    private(set) var lastValid: [String: AppSpec] = [:]
+    /// Files that are broken now, with the app they name when that can be told.
+    private var broken: [String: String?] = [:]
+    /// Digest of each file's content whose problems were already logged, so each is logged once per change.
+    private var reported: [String: String] = [:]
+
+    /// Takes a fresh load of the directory; returns the problems not logged before.
+    mutating func update(with files: [ManifestFile]) -> [ManifestProblem] {
+        var fresh: [ManifestProblem] = []
+        let present = Set(files.map(\.path))
+        for path in lastValid.keys where !present.contains(path) { lastValid[path] = nil }
+        broken = [:]
+        for file in files {
+            switch file.result {
+            case .success(let spec):
+                lastValid[file.path] = spec
+                reported[file.path] = nil
+            case .failure(let error):
+                broken[file.path] = file.declaredName
+                if reported[file.path] != file.contentDigest {
+                    reported[file.path] = file.contentDigest
+                    fresh += error.problems
+                }
+            }
+        }
+        for path in reported.keys where !present.contains(path) { reported[path] = nil }
+        return fresh
+    }
+
+    /// The desired state for the reconciler.
+    var desired: DesiredState {
+        let apps = lastValid.keys.sorted().compactMap { lastValid[$0] }
+        var seen = Set<String>()
+        let unique = apps.filter { seen.insert($0.name).inserted }
+        var untouchable = Set<String>()
+        var keepUndeclared = false
+        for (path, name) in broken where lastValid[path] == nil {
+            if let name { untouchable.insert(name) } else { keepUndeclared = true }
+        }
+        return DesiredState(apps: unique, untouchable: untouchable.subtracting(seen), keepUndeclared: keepUndeclared)
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import HTTPTransport
+import Synchronization
+
+/// A client of the Docker Engine API (1.41 and later, and older engines down to their own version).
+///
+/// Endpoints are grouped by resource in `Endpoints/`; each maps to one API call named in its doc comment.
+public final class DockerClient: Sendable {
+    /// The newest API version this client was written against.
+    public static let preferredAPIVersion = "1.41"
+
+    public let host: DockerHost
+    let http: HTTPClient
+    private let negotiatedVersion = Mutex<String?>(nil)
+
+    public init(host: DockerHost, concurrency: Int = 8) {
+        self.host = host
+        self.http = HTTPClient(endpoint: host.endpoint, concurrency: concurrency)
+    }
+
+    /// The API version in use: negotiated by `negotiateVersion()`, else the preferred one.
+    public var apiVersion: String {
+        negotiatedVersion.withLock { $0 } ?? Self.preferredAPIVersion
+    }
+
+    /// Agrees on an API version: the engine's, when it is older than ours, else ours.
+    /// Maps to `GET /_ping` (its `Api-Version` header).
+    @discardableResult
+    public func negotiateVersion() async throws(DockerError) -> String {
+        let response = try await send(HTTPRequest(.get, "/_ping", timeout: .seconds(10)), versioned: false)
+        let server = response.headers["api-version"] ?? Self.preferredAPIVersion
+        let chosen = Self.isOlder(server, than: Self.preferredAPIVersion) ? server : Self.preferredAPIVersion
+        negotiatedVersion.withLock { $0 = chosen }
+        return chosen
+    }
+
+    /// Compares dotted versions numerically ("1.9" is older than "1.41").
+    static func isOlder(_ version: String, than other: String) -> Bool {
+        let left = version.split(separator: ".").map { Int($0) ?? 0 }
+        let right = other.split(separator: ".").map { Int($0) ?? 0 }
+        return left.lexicographicallyPrecedes(right)
+    }
+
+    // MARK: - Plumbing shared by the endpoints
+
+    /// Sends a request under the negotiated version prefix and returns the response if it is 2xx
+    /// (or one of `accept`); otherwise throws the engine's message.
+    func send(_ request: HTTPRequest, versioned: Bool = true, accept: Set<Int> = []) async throws(DockerError) -> HTTPResponse {
+        var request = request
+        if versioned { request.path = "/v\(apiVersion)" + request.path }
+        let response: HTTPResponse
+        do {
+            response = try await http.send(request)
+        } catch let error as HTTPTransportError {
+            throw .transport(error)
+        } catch {
+            throw .transport(HTTPTransportError(
+                kind: .transport(code: -1, message: "\(error)"), request: request.summary, endpoint: host.description))
+        }
+        guard response.isSuccess || accept.contains(response.status) else {
+            throw .status(call: request.summary, status: response.status, message: Self.engineMessage(response.body))
+        }
+        return response
+    }
+
+    /// Sends and decodes a JSON answer.
+    func sendDecoding<Value: Decodable>(_ type: Value.Type, _ request: HTTPRequest) async throws(DockerError) -> Value {
+        let response = try await send(request)
+        return try decode(type, response.body, call: request.summary)
+    }
+
+    func decode<Value: Decodable>(_ type: Value.Type, _ body: Data, call: String) throws(DockerError) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: body)
+        } catch {
+            throw .decoding(call: call, body: String(decoding: body, as: UTF8.self), reason: "\(error)")
+        }
+    }
+
+    static func jsonBody<Value: Encodable>(_ value: Value) -> Data {
+        // Encoding plain structs of strings, numbers and dictionaries cannot fail.
+        (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+    }
+
+    /// The engine explains errors as `{"message": "..."}` (or plain text on very old versions).
+    static func engineMessage(_ body: Data) -> String {
+        struct Message: Decodable { let message: String }
+        if let decoded = try? JSONDecoder().decode(Message.self, from: body) { return decoded.message }
+        return String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `filters=` as the engine expects it: a JSON object of lists, URL-encoded.
+    static func filtersQuery(_ filters: [String: [String]]) -> String {
+        let json = String(decoding: jsonBody(filters), as: UTF8.self)
+        return "filters=" + percentEncode(json)
+    }
+
+    static func percentEncode(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+}

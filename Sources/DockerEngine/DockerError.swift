@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTransport
+
+/// A failed call to the Docker Engine API.
+public enum DockerError: Error, Sendable, CustomStringConvertible {
+    /// No HTTP answer: the socket is missing, refused the connection, or timed out.
+    case transport(HTTPTransportError)
+    /// The engine answered with an error status; `message` is the engine's own explanation.
+    case status(call: String, status: Int, message: String)
+    /// The engine answered 2xx with a body this client could not read.
+    case decoding(call: String, body: String, reason: String)
+    /// An image pull reported an error inside its progress stream.
+    case pull(image: String, message: String)
+
+    public var description: String {
+        switch self {
+        case .transport(let error):
+            "cannot reach the Docker engine: \(error) (is dockerd running? DOCKER_HOST and --docker choose the socket)"
+        case .status(let call, let status, let message):
+            "Docker: \(call) answered \(status): \(message)"
+        case .decoding(let call, let body, let reason):
+            "Docker: cannot read the answer to \(call): \(reason); body: \(body.prefix(300))"
+        case .pull(let image, let message):
+            "Docker: pulling \(image) failed: \(message)"
+        }
+    }
+
+    /// The engine answered 404: no such container or image.
+    public var isNotFound: Bool {
+        if case .status(_, 404, _) = self { true } else { false }
+    }
+
+    /// The engine answered 409: a name in use, or a running container that cannot be removed.
+    public var isConflict: Bool {
+        if case .status(_, 409, _) = self { true } else { false }
+    }
+
+    /// The engine could not be reached at all.
+    public var isUnreachable: Bool {
+        if case .transport = self { true } else { false }
+    }
+}

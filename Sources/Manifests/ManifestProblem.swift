@@ -1,0 +1,85 @@
+/// One thing wrong with a manifest: where it is and what to do about it.
+public struct ManifestProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file's path as given (directory + filename), or the directory when it cannot be read.
+    public var file: String
+    /// 1-based line, when the problem has a place in the file.
+    public var line: Int?
+    /// 1-based column (in Unicode scalars), when known.
+    public var column: Int?
+    /// The field path, e.g. `register.prefix`, `env.GREETING` or `command[2]`.
+    public var field: String?
+    /// What is wrong and how to fix it. When `field` is set it reads on from the field's name.
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, field: String? = nil, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.field = field
+        self.message = message
+    }
+
+    /// `file:line: field: message`, leaving out the parts that are not known.
+    public var description: String {
+        var text = file
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let field { text += "\(field): " }
+        return text + message
+    }
+}
+
+/// Every problem found in one manifest file (not only the first).
+public struct ManifestFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// In the order of their lines; problems without a line come first.
+    public var problems: [ManifestProblem]
+
+    public init(problems: [ManifestProblem]) {
+        self.problems = problems
+    }
+
+    /// One problem per line.
+    public var description: String {
+        problems.map(\.description).joined(separator: "\n")
+    }
+}
+
+/// The outcome of loading one manifest file.
+public struct ManifestFile: Sendable, Hashable {
+    /// The file's path as given (directory + filename).
+    public var path: String
+    /// The app it declares, or everything wrong with it.
+    public var result: Result<AppSpec, ManifestFileError>
+    /// The app name the file declares, when it can be told even though the file is invalid (YAML parsed and
+    /// `name` is a valid name string); nil otherwise.
+    public var declaredName: String?
+    /// A fingerprint of the file's bytes, so the caller can log an error once per change.
+    public var contentDigest: String
+    /// The line of the `name` value, so a duplicate in a later file can point at this one.
+    var declaredNameLine: Int?
+
+    public init(
+        path: String,
+        result: Result<AppSpec, ManifestFileError>,
+        declaredName: String?,
+        contentDigest: String
+    ) {
+        self.path = path
+        self.result = result
+        self.declaredName = declaredName
+        self.contentDigest = contentDigest
+        self.declaredNameLine = nil
+    }
+
+    /// The app, when the file is valid.
+    public var spec: AppSpec? {
+        if case .success(let spec) = result { return spec }
+        return nil
+    }
+
+    /// The file's problems; empty when it is valid.
+    public var problems: [ManifestProblem] {
+        if case .failure(let error) = result { return error.problems }
+        return []
+    }
+}

@@ -1,0 +1,141 @@
+import Agent
+import DockerEngine
+import Foundation
+import HTTPTransport
+import Reconciler
+import Testing
+
+/// `hecd agent` against the real dockerd: what an operator sees with `docker ps` as they edit manifests,
+/// kill containers and restart the agent.
+@Suite(.serialized) struct AgentIntegrationTests {
+    @Test func scalesWithEditsOfReplicas() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 0))
+            harness.startAgent()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await harness.containers(app: "web").isEmpty)
+
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 3))
+            let three = try await harness.waitForRunning("web", count: 3)
+            // Every replica is published on a host port (-P) and answers through it.
+            for container in three {
+                let port = try #require(container.ports.first { $0.privatePort == 80 }?.publicPort)
+                let page = try shell("curl -sf --max-time 5 http://127.0.0.1:\(port)/")
+                #expect(page.contains("hello from \(container.name)"))
+            }
+
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 1))
+            let one = try await harness.waitForRunning("web", count: 1)
+            #expect(Set(three.map(\.id)).isSuperset(of: one.map(\.id)), "scaling down keeps a running replica")
+
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 0))
+            try await harness.waitForRunning("web", count: 0)
+        }
+    }
+
+    @Test func aKilledContainerIsReplaced() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            harness.startAgent()
+            let before = try await harness.waitForRunning("web", count: 2)
+            let victim = try #require(before.first)
+            try await harness.docker.killContainer(victim.id)
+
+            let after = try await harness.waitForRunning("web", count: 2, within: 10)
+            #expect(!after.map(\.id).contains(victim.id), "the killed container is removed, not restarted in place")
+            #expect(after.map(\.id).contains { $0 == before[1].id }, "the other replica is untouched")
+        }
+    }
+
+    @Test func aRestartedAgentAdoptsItsContainers() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            harness.startAgent()
+            let before = try await harness.waitForRunning("web", count: 2)
+            await harness.stopAgent()
+            // Stopping the agent leaves its containers running.
+            #expect(try await harness.runningContainers(app: "web").map(\.id).sorted() == before.map(\.id).sorted())
+
+            harness.startAgent()
+            try await Task.sleep(for: .seconds(2))
+            let after = try await harness.containers(app: "web")
+            #expect(after.map(\.id).sorted() == before.map(\.id).sorted(), "no duplicates, no orphans")
+        }
+    }
+
+    @Test func anInvalidManifestStopsNothingAndHoldsUpNoOtherApp() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            try harness.writeManifest("api", harness.webManifest(app: "api", replicas: 1))
+            harness.startAgent()
+            let web = try await harness.waitForRunning("web", count: 2)
+            try await harness.waitForRunning("api", count: 1)
+
+            try harness.writeManifest("web", "name: web\nimage: \(IntegrationEnvironment.image)\nreplicas: lots\n")
+            try harness.writeManifest("api", harness.webManifest(app: "api", replicas: 2))
+            try await harness.waitForRunning("api", count: 2)
+            #expect(try await harness.runningContainers(app: "web").map(\.id).sorted() == web.map(\.id).sorted())
+
+            // A fresh agent that meets the broken manifest first does not touch that app either.
+            await harness.stopAgent()
+            harness.startAgent()
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await harness.runningContainers(app: "web").map(\.id).sorted() == web.map(\.id).sorted())
+
+            // Fixed, it takes effect.
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 1))
+            try await harness.waitForRunning("web", count: 1)
+        }
+    }
+
+    @Test func aSpecChangeReplacesContainersOneAtATime() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            harness.startAgent()
+            let before = try await harness.waitForRunning("web", count: 2)
+
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2, extra: "env: {GREETING: v2}"))
+            var fewestRunning = Int.max
+            let replaced = await eventually(within: 30) {
+                let now = (try? await harness.containers(app: "web")) ?? []
+                let running = now.filter { $0.state == "running" }
+                fewestRunning = min(fewestRunning, running.count)
+                return now.count == 2 && running.count == 2 && Set(now.map(\.id)).isDisjoint(with: before.map(\.id))
+            }
+            #expect(replaced, "both containers replaced by ones of the new spec")
+            #expect(fewestRunning >= 2, "never fewer running replicas than declared during the rollout")
+            for container in try await harness.runningContainers(app: "web") {
+                let port = try #require(container.ports.first { $0.privatePort == 80 }?.publicPort)
+                #expect(try shell("curl -sf --max-time 5 http://127.0.0.1:\(port)/").contains("v2"))
+            }
+        }
+    }
+
+    @Test func aCrashLoopBacksOff() async throws {
+        let fast = BackoffPolicy(initial: .seconds(3), maximum: .seconds(30), resetAfter: .seconds(600))
+        try await withAgentHarness(backoff: fast) { harness in
+            // A command that exits at once.
+            try harness.writeManifest("crash", """
+                name: crash
+                image: \(IntegrationEnvironment.image)
+                replicas: 1
+                port: 80
+                command: ["/bin/sh", "-c", "exit 3"]
+                """)
+            let start = Int(Date().timeIntervalSince1970)
+            harness.startAgent()
+            try await Task.sleep(for: .seconds(12))
+            // Failures at about 0 s and 0.1 s (replaced at once), then retries after 3 s and 6 s more:
+            // about 4 containers in 12 s. Without a backoff there would be hundreds.
+            var creations = 0
+            let history = harness.docker.events(
+                labels: ["io.hecd.agent=\(harness.agentID)"], actions: ["create"], since: start,
+                until: Int(Date().timeIntervalSince1970))
+            for try await item in history {
+                if case .line(let line) = item, !line.isEmpty { creations += 1 }
+            }
+            #expect((3...5).contains(creations), "containers created in 12 s of a crash loop: \(creations)")
+            #expect(try await harness.containers(app: "crash").count <= 1, "dead containers are removed")
+        }
+    }
+}
