@@ -92,16 +92,19 @@ remove_stale_pidfiles() {
     fi
 }
 
+# True while PID runs. A zombie (dead, waiting for its parent or init to reap it) does not count: kill -0 would.
+is_alive() {
+    local state
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || true)
+    [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
 # Waits up to $1 seconds until none of the given pids is alive; false when some still are.
 wait_gone() {
-    local secs=$1 p alive state; shift
+    local secs=$1 p alive; shift
     for _ in $(seq 1 $((secs * 5))); do
         alive=0
-        for p in "$@"; do
-            # A zombie (state Z, waiting for init to reap it) counts as gone.
-            state=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true)
-            [ "${state:0:1}" = Z ] || [ -z "$state" ] || alive=1
-        done
+        for p in "$@"; do is_alive "$p" && alive=1; done
         [ $alive -eq 1 ] || return 0
         sleep 0.2
     done
@@ -166,7 +169,7 @@ start() {
         hecd_log "$tag: dockerd (pid $pid) runs but does not answer yet; waiting up to 30 s"
         for i in $(seq 1 60); do
             inst_ping && break
-            kill -0 "$pid" 2>/dev/null || break
+            is_alive "$pid" || break
             sleep 0.5
         done
         inst_ping || hecd_fail "$tag: dockerd pid $pid does not answer on $addr after 30 s. Read $log;
@@ -210,14 +213,18 @@ start() {
             hecd_log "$tag: up after $((($(date +%s%N) - t0) / 1000000)) ms (pid $pid, $(inst_docker version -f '{{.Server.Version}}' 2>/dev/null || echo '?'))"
             break
         fi
-        kill -0 "$pid" 2>/dev/null || break
+        is_alive "$pid" || break
     done
     if ! inst_ping; then
         hecd_log "$tag: last lines of $log:"
         tail -n 20 "$log" >&2 || true
-        kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
-        hecd_fail "$tag: dockerd did not answer on $addr within 30 s (read $log). Extra dockerd flags can be given
-  in HECD_INSTANCE_DOCKERD_ARGS (e.g. '--storage-driver=vfs')" || return 1
+        local what="exited at once"
+        if is_alive "$pid"; then
+            what="did not answer on $addr within 30 s"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        hecd_fail "$tag: dockerd $what (read $log). Extra dockerd flags can be given in
+  HECD_INSTANCE_DOCKERD_ARGS (e.g. '--storage-driver=vfs')" || return 1
     fi
     ensure_image
     hecd_log "$tag: ready in $((($(date +%s%N) - t0) / 1000000)) ms: -P ports publish on $host_ip"

@@ -8,7 +8,7 @@ struct ManifestState {
     private(set) var lastValid: [String: AppSpec] = [:]
     /// Files that are broken now, with the app they name when that can be told.
     private var broken: [String: String?] = [:]
-    /// Digest of each file's content whose problems were already logged, so each is logged once per change.
+    /// Content digest and problems of each broken file already logged, so each is logged once per change.
     private var reported: [String: String] = [:]
 
     /// Takes a fresh load of the directory; returns the problems not logged before.
@@ -24,8 +24,10 @@ struct ManifestState {
                 reported[file.path] = nil
             case .failure(let error):
                 broken[file.path] = file.declaredName
-                if reported[file.path] != file.contentDigest {
-                    reported[file.path] = file.contentDigest
+                // The problems are part of the key: a file can become a duplicate when another file changes.
+                let key = file.contentDigest + error.problems.map(\.description).joined(separator: "\n")
+                if reported[file.path] != key {
+                    reported[file.path] = key
                     fresh += error.problems
                 }
             }
