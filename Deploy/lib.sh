@@ -89,9 +89,16 @@ hecd_launch_dockerd() {
             return 0
         fi
         # Gave up early if it already died.
-        pgrep -x dockerd >/dev/null || break
+        hecd_main_dockerd_pid >/dev/null || break
     done
     return 1
+}
+
+# Prints the pid of the main dockerd (the one of /var/run/docker.pid, not an extra instance's); fails if none runs.
+hecd_main_dockerd_pid() {
+    local pid
+    pid=$(cat /var/run/docker.pid 2>/dev/null) || return 1
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] && echo "$pid"
 }
 
 # hecd_start_dockerd: makes sure /var/run/docker.sock answers, starting dockerd if needed.
@@ -105,8 +112,8 @@ hecd_start_dockerd() {
         || hecd_fail "dockerd not found: run 'hecd_ensure_packages docker.io' (apt-get install docker.io)" || return 1
 
     # A dockerd that runs but does not answer yet may still be starting: give it the same 30 s.
-    if pgrep -x dockerd >/dev/null; then
-        hecd_log "dockerd: a dockerd process (pid $(pgrep -x dockerd | tr '\n' ' ')) runs but does not answer; waiting"
+    if hecd_main_dockerd_pid >/dev/null; then
+        hecd_log "dockerd: a dockerd process (pid $(hecd_main_dockerd_pid)) runs but does not answer; waiting"
         local i
         for i in $(seq 1 30); do hecd_docker_ping && { hecd_log "dockerd: answering"; return 0; }; sleep 1; done
         hecd_fail "dockerd runs but $HECD_DOCKER_SOCK does not answer /_ping after 30 s. Look at $HECD_DOCKERD_LOG;
