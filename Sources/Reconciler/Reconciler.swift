@@ -173,19 +173,19 @@ extension Reconciler {
         var lastFailure: Date?
     }
 
-    /// Counts each exited or dead container once, unless this reconciler retired it.
+    /// Accounts each exited or dead container once, unless this reconciler retired it. Containers of an app
+    /// found dead in the same pass count as one failure: several replicas dying together (a dockerd restart,
+    /// a host event) is one event, not a crash loop.
     private mutating func accountFailures(of app: String, among stopped: [ObservedContainer], now: Date) {
         let newlyFailed = stopped
             .filter { ($0.state == .exited || $0.state == .dead) && !accountedIDs.contains($0.id) }
-            .sorted { ($0.finishedAt ?? $0.createdAt, $0.name) < ($1.finishedAt ?? $1.createdAt, $1.name) }
-        for container in newlyFailed {
-            accountedIDs.insert(container.id)
-            guard !retiredIDs.contains(container.id) else { continue }
-            var record = failureRecords[app] ?? FailureRecord()
-            record.count = ranLongEnough(container) ? 1 : record.count + 1
-            record.lastFailure = now
-            failureRecords[app] = record
-        }
+        accountedIDs.formUnion(newlyFailed.map(\.id))
+        let failed = newlyFailed.filter { !retiredIDs.contains($0.id) }
+        guard !failed.isEmpty else { return }
+        var record = failureRecords[app] ?? FailureRecord()
+        record.count = failed.allSatisfy(ranLongEnough) ? 1 : record.count + 1
+        record.lastFailure = now
+        failureRecords[app] = record
     }
 
     private func ranLongEnough(_ container: ObservedContainer) -> Bool {

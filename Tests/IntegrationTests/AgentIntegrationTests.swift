@@ -139,3 +139,35 @@ import Testing
         }
     }
 }
+
+/// The agent against a Docker daemon of its own (Deploy/dockerd-instance.sh), which the test crashes and
+/// restarts: the agent must reconnect, re-list, and bring the declared count back.
+@Suite(.serialized) struct DockerRestartTests {
+    static let instance = 7
+
+    @Test func aDockerdRestartIsSurvived() async throws {
+        let script = IntegrationEnvironment.repositoryRoot + "/Deploy/dockerd-instance.sh"
+        let address = try shell("\(script) start \(Self.instance) 2>/dev/null | tail -n 1")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? shell("\(script) purge \(Self.instance) >/dev/null 2>&1") }
+        let docker = DockerClient(host: try DockerHost(address))
+
+        try await withAgentHarness(docker: docker) { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            harness.startAgent()
+            let before = try await harness.waitForRunning("web", count: 2)
+
+            // A crash of dockerd; on its restart it kills the containers it had (no live-restore).
+            try shell("\(script) kill \(Self.instance) >/dev/null 2>&1")
+            try await Task.sleep(for: .milliseconds(500))
+            try shell("\(script) start \(Self.instance) >/dev/null 2>&1")
+
+            let after = try await harness.waitForRunning("web", count: 2, within: 30)
+            #expect(Set(after.map(\.id)).isDisjoint(with: before.map(\.id)), "the killed containers were replaced")
+
+            // The event stream and the loop still work after the reconnect.
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 3))
+            try await harness.waitForRunning("web", count: 3, within: 10)
+        }
+    }
+}

@@ -26,6 +26,16 @@ import Testing
         #expect(reconciler.failures(of: "web") == 1)
     }
 
+    @Test func replicasDyingTogetherAreOneFailure() {
+        var reconciler = Reconciler()
+        let spec = webSpec(replicas: 3)
+        let dead = ["web-a", "web-b", "web-c"].map { crashed($0, startedAt: t0) }
+        let plan = reconciler.plan(desired: DesiredState(apps: [spec]), observed: dead, now: at(10))
+        #expect(plan.createCount == 3, "all replaced at once: a dockerd restart is not a crash loop")
+        #expect(plan.backingOff.isEmpty)
+        #expect(reconciler.failures(of: "web") == 1)
+    }
+
     @Test func deadContainerCountsLikeAnExitedOne() {
         var reconciler = Reconciler()
         let dead = container("web-a", hash: hash, state: .dead, finished: 3)
