@@ -37,6 +37,12 @@ let package = Package(
             dependencies: ["HTTPTransport"],
             swiftSettings: strictSettings
         ),
+        /// etcd v3 client over the JSON gateway: KV, transactions, leases, watches, auth, failover.
+        .target(
+            name: "Etcd",
+            dependencies: ["HTTPTransport"],
+            swiftSettings: strictSettings
+        ),
         /// App manifests: YAML files parsed and strictly validated.
         .target(
             name: "Manifests",
@@ -49,11 +55,17 @@ let package = Package(
             dependencies: ["Manifests"],
             swiftSettings: strictSettings
         ),
+        /// Announces containers in etcd under one lease per agent.
+        .target(
+            name: "Registry",
+            dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         /// The per-host agent: watches manifests and Docker, carries out the reconciler's actions.
         .target(
             name: "Agent",
             dependencies: [
-                "DockerEngine", "Manifests", "Reconciler",
+                "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", "Registry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -62,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "hecd",
             dependencies: [
-                "Agent", "Manifests", "DockerEngine",
+                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,7 +84,13 @@ let package = Package(
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Agent", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", .product(name: "Logging", package: "swift-log")],

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Manifests
 import Reconciler
+import Registry
 
 extension Agent {
     /// Creates and starts the containers, `parallelActions` at a time, after making sure each app's
@@ -75,6 +76,7 @@ extension Agent {
         labels[ManagedLabels.app] = spec.name
         labels[ManagedLabels.spec] = spec.specHash
         labels[ManagedLabels.port] = String(port)
+        labels[ManagedLabels.prefix] = spec.register.prefix ?? AgentConfiguration.defaultPrefix(app: spec.name)
         let metadata: Logger.Metadata = ["app": "\(spec.name)"]
         for _ in 0..<3 {
             let name = "\(spec.name)-\(Self.randomSuffix())"
@@ -106,10 +108,16 @@ extension Agent {
         return false
     }
 
-    /// Stops and removes a live container that is no longer wanted.
-    func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?) async {
+    /// Takes a live container out of service: withdraws its key, waits the drain period so that no new
+    /// request reaches it, then stops and removes it.
+    func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?, key: String?) async {
         let metadata: Logger.Metadata = ["app": "\(container.app)"]
         let timeout = spec?.stopTimeout ?? AppSpec.defaultStopTimeout
+        if let registry, let key, await registry.withdraw(key) {
+            let drain = spec?.register.drainSeconds ?? configuration.defaultDrain
+            logger.info("deregistered \(container.name) (app \(container.app)); stopping it in \(drain) s", metadata: metadata)
+            try? await Task.sleep(for: .seconds(drain))
+        }
         do {
             try await docker.stopContainer(container.id, timeout: timeout)
             try await docker.removeContainer(container.id, force: true)

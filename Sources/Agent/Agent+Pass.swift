@@ -15,6 +15,8 @@ struct PassState {
     var reportedBackoff: [String: Date] = [:]
     /// Set while the engine cannot be reached, so the outage is logged once.
     var dockerUnreachable = false
+    /// Apps whose host IP problem was logged.
+    var reportedHostIPProblems: Set<String> = []
 }
 
 extension Agent {
@@ -40,9 +42,23 @@ extension Agent {
         }
 
         var exitCodes: [String: Int?] = [:]
-        let observed = await observe(containers, cache: &state.inspected, exitCodes: &exitCodes)
+        var observed = await observe(containers, cache: &state.inspected, exitCodes: &exitCodes)
+        let specs = Dictionary(state.manifests.desired.apps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var view = RegistrationView()
+        var ready = Set<String>()
+        if let prober {
+            // With a registry, a container is ready once it answers; rollouts wait for that.
+            let hidden = Set(observed.filter { $0.state != .running }.map(\.id))
+            view = registrationView(containers, specs: specs, hidden: hidden, state: &state)
+            ready = prober.update(view.registrations.map(\.target))
+            for index in observed.indices where observed[index].state == .running {
+                observed[index].ready = ready.contains(observed[index].id)
+            }
+        }
         let now = Date()
         let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
+        await publish(view, ready: ready, observed: observed, plan: plan, state: state)
+        let keyByContainer = Dictionary(view.registrations.map { ($0.containerID, $0.key) }, uniquingKeysWith: { first, _ in first })
         logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
         reportBackoff(plan, state: &state)
         if let wakeAt = plan.wakeAt { pending.withLock { $0.wakeAt = wakeAt } }
@@ -54,8 +70,11 @@ extension Agent {
             case .create(let spec):
                 creates.append(spec)
             case .retire(let container, let reason):
-                let spec = state.manifests.desired.apps.first { $0.name == container.app }
-                jobs.append(backgroundJob(for: container.id) { await self.retire(container, reason: reason, spec: spec) })
+                let spec = specs[container.app]
+                let key = keyByContainer[container.id]
+                jobs.append(backgroundJob(for: container.id) {
+                    await self.retire(container, reason: reason, spec: spec, key: key)
+                })
             case .remove(let container):
                 let exitCode = exitCodes[container.id] ?? state.inspected[container.id]?.state.exitCode
                 jobs.append(backgroundJob(for: container.id) { await self.remove(container, exitCode: exitCode) })

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Manifests
 import Reconciler
+import Registry
 import ServiceLifecycle
 import Synchronization
 
@@ -15,6 +16,13 @@ public final class Agent: Service {
     let configuration: AgentConfiguration
     let docker: DockerClient
     let logger: Logger
+    /// Announces ready containers; nil when the agent runs without etcd.
+    let registry: Registry?
+    /// Tells when a container takes traffic; used with a registry only.
+    let prober: ReadinessProber?
+    /// The registry key of each running container, so that a `die` event withdraws it at once.
+    let keysByContainer = Mutex<[String: String]>([:])
+    let startedAt = Date()
     /// Work noticed since the last pass; a signal wakes the loop.
     let pending = Mutex(PendingWork())
     private let wake: AsyncStream<Void>.Continuation
@@ -26,11 +34,15 @@ public final class Agent: Service {
     /// the list until the list agrees. Values are the exit codes the events carried.
     let diedByEvent = Mutex<[String: Int?]>([:])
 
-    public init(configuration: AgentConfiguration, docker: DockerClient, logger: Logger) {
+    public init(configuration: AgentConfiguration, docker: DockerClient, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
         self.docker = docker
         self.logger = logger
-        (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.registry = registry
+        let (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.wakeSignals = wakeSignals
+        self.wake = wake
+        self.prober = registry == nil ? nil : ReadinessProber { wake.yield() }
     }
 
     /// What should happen at the next pass.
@@ -65,12 +77,15 @@ public final class Agent: Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.followDockerEvents() }
                 group.addTask { await self.tick() }
+                if let registry { group.addTask { await registry.run() } }
+                if let prober { group.addTask { await prober.run() } }
                 await self.reconcileLoop(background: &group)
                 group.cancelAll()
             }
         } onGracefulShutdown: {
             self.wake.finish()
         }
+        await registry?.shutdown(revoke: !configuration.keepRegistered)
         logger.info("agent \(configuration.agentID) stopped; its containers keep running")
     }
 
@@ -90,6 +105,7 @@ public final class Agent: Service {
                 switch event.action {
                 case "die":
                     diedByEvent.withLock { $0[event.containerID] = event.attributes["exitCode"].flatMap { Int($0) } }
+                    await withdrawAtOnce(event.containerID)
                     requestPass()
                 case "start", "destroy":
                     diedByEvent.withLock { $0[event.containerID] = nil }
@@ -104,6 +120,15 @@ public final class Agent: Service {
                     logger.warning("Docker event stream lost (\(reason)); reconnecting in \(retryIn)")
                 }
             }
+        }
+    }
+
+    /// A dead container leaves the registry before anything else happens.
+    private func withdrawAtOnce(_ containerID: String) async {
+        prober?.forget(containerID)
+        guard let registry, let key = keysByContainer.withLock({ $0.removeValue(forKey: containerID) }) else { return }
+        if await registry.withdraw(key) {
+            logger.info("deregistered \(key): its container died")
         }
     }
 

@@ -14,6 +14,14 @@ public struct AgentConfiguration: Sendable {
     public var parallelActions: Int
     /// Labels added to every container, e.g. to mark a test's containers.
     public var extraLabels: [String: String]
+    /// The address announced for this host's containers; nil means the binding's own address, when the
+    /// engine publishes on a specific one (never a guess).
+    public var hostIP: String?
+    /// Seconds between withdrawing a container's key and stopping it, unless its manifest says otherwise.
+    public var defaultDrain: Double
+    /// Leave the keys in the registry when the agent stops (they expire with the lease unless a new agent
+    /// with the same id takes over in time).
+    public var keepRegistered: Bool
 
     public init(
         agentID: String,
@@ -21,7 +29,10 @@ public struct AgentConfiguration: Sendable {
         resyncInterval: Duration = .seconds(30),
         backoff: BackoffPolicy = BackoffPolicy(),
         parallelActions: Int = 8,
-        extraLabels: [String: String] = [:]
+        extraLabels: [String: String] = [:],
+        hostIP: String? = nil,
+        defaultDrain: Double = 2,
+        keepRegistered: Bool = false
     ) {
         self.agentID = agentID
         self.manifestsDirectory = manifestsDirectory
@@ -29,5 +40,11 @@ public struct AgentConfiguration: Sendable {
         self.backoff = backoff
         self.parallelActions = parallelActions
         self.extraLabels = extraLabels
+        self.hostIP = hostIP
+        self.defaultDrain = defaultDrain
+        self.keepRegistered = keepRegistered
     }
+
+    /// The registry prefix of an app whose manifest names none.
+    public static func defaultPrefix(app: String) -> String { "/app/\(app)" }
 }

@@ -9,6 +9,8 @@ public enum ManagedLabels {
     public static let spec = "io.hecd.spec"
     /// The container port that is published and registered.
     public static let port = "io.hecd.port"
+    /// The registry prefix the container was created under.
+    public static let prefix = "io.hecd.prefix"
 
     /// The list filter that selects one agent's containers.
     public static func filter(agentID: String) -> [String] {

@@ -135,6 +135,16 @@ final class TransferSink {
 }
 
 extension CurlHandle {
+    /// Opens a connection and returns whether that worked; the handle should then be released (closing it).
+    func connectOnly(url: String, timeoutMilliseconds: Int) -> Bool {
+        reset()
+        set(CURLOPT_URL, url)
+        set(CURLOPT_CONNECT_ONLY, 1)
+        set(CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
+        set(CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+        return curl_easy_perform(raw) == CURLE_OK
+    }
+
     /// Runs one transfer to its end on the calling thread. Returns curl's result code.
     func perform(
         _ request: HTTPRequest, endpoint: HTTPEndpoint, tls: TLSFiles?, sink: TransferSink, streaming: Bool

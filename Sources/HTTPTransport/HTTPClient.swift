@@ -85,6 +85,18 @@ public final class HTTPClient: Sendable {
         return events
     }
 
+    /// Whether a TCP connection to `host:port` opens within `timeout`. Maps to curl's CONNECT_ONLY; the
+    /// connection is closed at once.
+    public func canConnect(host: String, port: Int, timeout: Duration = .seconds(1)) async -> Bool {
+        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let result = try? await executor.run {
+            guard let handle = CurlHandle() else { return false }
+            let address = host.contains(":") ? "[\(host)]" : host
+            return handle.connectOnly(url: "http://\(address):\(port)/", timeoutMilliseconds: max(1, milliseconds))
+        }
+        return result ?? false
+    }
+
     private func checkOutHandle() -> CurlHandle? {
         if let idle = idleHandles.withLock({ $0.popLast() }) { return idle }
         return CurlHandle()

@@ -6,11 +6,14 @@ public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
     case unixSocket(path: String)
     /// HTTP or HTTPS over TCP, e.g. `http://127.0.0.1:2379` (no trailing slash).
     case url(String)
+    /// No fixed server: each request's path is a whole URL (`http://10.0.0.5:32768/healthz`).
+    case anyURL
 
     public var description: String {
         switch self {
         case .unixSocket(let path): "unix://\(path)"
         case .url(let base): base
+        case .anyURL: "any URL"
         }
     }
 
@@ -19,6 +22,7 @@ public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .unixSocket: "http://localhost" + path
         case .url(let base): base + path
+        case .anyURL: path
         }
     }
 }

@@ -45,6 +45,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .info
 
+    @OptionGroup(title: "Registry (etcd)")
+    var registryOptions: RegistryOptions
+
     func validate() throws {
         guard manifests ?? ProcessInfo.processInfo.environment["HECD_MANIFESTS"] != nil else {
             throw ValidationError("say where the manifests are: --manifests DIR (or HECD_MANIFESTS=DIR)")
@@ -70,7 +73,14 @@ struct AgentCommand: AsyncParsableCommand {
             resyncInterval: .seconds(resync),
             backoff: BackoffPolicy(
                 initial: .seconds(backoffInitial), maximum: .seconds(backoffMax), resetAfter: .seconds(backoffReset)),
-            parallelActions: parallel)
+            parallelActions: parallel,
+            hostIP: try registryOptions.hostIP(environment),
+            defaultDrain: registryOptions.drain,
+            keepRegistered: registryOptions.keepRegistered)
+        let registry = try registryOptions.registry(agentID: configuration.agentID, environment: environment, logger: logger)
+        if registry != nil, configuration.hostIP == nil {
+            logger.notice("no --host-ip or --host-interface: containers are registered only when Docker publishes on a specific address")
+        }
         let client = DockerClient(host: host)
         do {
             let version = try await client.negotiateVersion()
@@ -78,7 +88,7 @@ struct AgentCommand: AsyncParsableCommand {
         } catch {
             logger.warning("\(error); the agent starts anyway and retries")
         }
-        let agent = Agent(configuration: configuration, docker: client, logger: logger)
+        let agent = Agent(configuration: configuration, docker: client, registry: registry, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)],

@@ -1,0 +1,98 @@
+import DockerEngine
+import Foundation
+import Logging
+import Manifests
+import Reconciler
+import Registry
+import Synchronization
+
+/// The version hecd reports in its agent records and `--version`.
+public enum HECDVersion {
+    public static let current = "0.1.0"
+}
+
+/// A running container as the registry sees it: its key, its address, and how to tell it is ready.
+struct Registration: Sendable, Hashable {
+    let containerID: String
+    let app: String
+    let key: String
+    /// `<host-ip>:<host-port>`.
+    let value: String
+    let target: ProbeTarget
+}
+
+/// What a pass hands to the registry.
+struct RegistrationView {
+    var registrations: [Registration] = []
+    /// Keys named after every container of the agent, running or not.
+    var owned: Set<String> = []
+    var prefixes: Set<String> = []
+}
+
+extension Agent {
+    /// Registry keys, addresses and probe targets of the running containers.
+    func registrationView(
+        _ containers: [ContainerSummary], specs: [String: AppSpec], hidden: Set<String>, state: inout PassState
+    ) -> RegistrationView {
+        var view = RegistrationView()
+        for summary in containers {
+            guard let app = summary.labels[ManagedLabels.app] else { continue }
+            let spec = specs[app]
+            let prefix = spec?.register.prefix ?? summary.labels[ManagedLabels.prefix]
+                ?? AgentConfiguration.defaultPrefix(app: app)
+            let key = "\(prefix)/\(summary.name)"
+            view.prefixes.insert(prefix)
+            view.owned.insert(key)
+            if let labelled = summary.labels[ManagedLabels.prefix], labelled != prefix {
+                view.prefixes.insert(labelled)
+                view.owned.insert("\(labelled)/\(summary.name)")
+            }
+            guard summary.state == "running", !hidden.contains(summary.id),
+                let containerPort = summary.labels[ManagedLabels.port].flatMap({ Int($0) }) ?? spec?.port
+            else { continue }
+            let bindings = summary.ports.filter { $0.privatePort == containerPort && $0.type == "tcp" && $0.publicPort != nil }
+            guard let binding = bindings.first(where: { !($0.ip ?? "").contains(":") }) ?? bindings.first,
+                let hostPort = binding.publicPort
+            else { continue }
+            let bindingIP = binding.ip.flatMap { ["", "0.0.0.0", "::"].contains($0) ? nil : $0 }
+            guard let hostIP = configuration.hostIP ?? bindingIP else {
+                if state.reportedHostIPProblems.insert(app).inserted {
+                    logger.error(
+                        "cannot register \(app): Docker publishes its ports on all addresses, so the host IP is not known; start the agent with --host-ip IP or --host-interface NAME",
+                        metadata: ["app": "\(app)"])
+                }
+                continue
+            }
+            let hostForURL = hostIP.contains(":") ? "[\(hostIP)]" : hostIP
+            view.registrations.append(Registration(
+                containerID: summary.id, app: app, key: key, value: "\(hostForURL):\(hostPort)",
+                target: ProbeTarget(
+                    containerID: summary.id, host: bindingIP ?? "127.0.0.1", port: hostPort,
+                    healthPath: spec?.health?.http)))
+        }
+        return view
+    }
+
+    /// Tells the registry what to announce, and publishes the agent's record.
+    func publish(_ view: RegistrationView, ready: Set<String>, observed: [ObservedContainer], plan: Plan, state: PassState) async {
+        guard let registry else { return }
+        let announced = view.registrations.filter { ready.contains($0.containerID) }
+        keysByContainer.withLock { keys in
+            keys = Dictionary(announced.map { ($0.containerID, $0.key) }, uniquingKeysWith: { first, _ in first })
+        }
+        var apps: [String: AgentRecord.AppStatus] = [:]
+        for spec in state.manifests.desired.apps {
+            apps[spec.name] = AgentRecord.AppStatus(
+                desired: spec.replicas,
+                running: observed.filter { $0.app == spec.name && $0.state == .running }.count,
+                registered: announced.filter { $0.app == spec.name }.count,
+                backingOffUntil: plan.backingOff[spec.name]?.timeIntervalSince1970)
+        }
+        let record = AgentRecord(
+            agent: configuration.agentID, hostIP: configuration.hostIP ?? "", version: HECDVersion.current,
+            startedAt: startedAt.timeIntervalSince1970, lease: 0, apps: apps)
+        await registry.update(
+            desired: Dictionary(announced.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
+            owned: view.owned, prefixes: view.prefixes, record: record)
+    }
+}

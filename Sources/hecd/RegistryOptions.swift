@@ -1,0 +1,101 @@
+import ArgumentParser
+import Etcd
+import Foundation
+import Glibc
+import HTTPTransport
+import Logging
+import Registry
+
+/// The agent's options for announcing containers in etcd. Each also reads an environment variable, so a
+/// systemd unit can use an environment file.
+struct RegistryOptions: ParsableArguments {
+    @Option(name: .long, help: "etcd endpoints, comma-separated, e.g. http://10.0.0.1:2379 (env: HECD_ETCD). Without it nothing is registered.")
+    var etcd: String?
+
+    @Option(name: .long, help: "The IP announced for this host's containers (env: HECD_HOST_IP).")
+    var hostIP: String?
+
+    @Option(name: .long, help: "Announce the IPv4 address of this interface, e.g. eth0 (env: HECD_HOST_INTERFACE).")
+    var hostInterface: String?
+
+    @Option(name: .long, help: "Lease TTL in seconds: a dead agent's keys vanish after this long (env: HECD_TTL).")
+    var ttl: Int?
+
+    @Option(name: .long, help: "Seconds between deregistering a container and stopping it, unless its manifest sets register.drain.")
+    var drain: Double = 2
+
+    @Flag(name: .long, help: "On SIGTERM, leave the keys registered (they expire with the lease) instead of revoking the lease.")
+    var keepRegistered = false
+
+    @Option(name: .long, help: "etcd user (env: HECD_ETCD_USER); the password comes from HECD_ETCD_PASSWORD.")
+    var etcdUser: String?
+
+    @Option(name: .long, help: "CA file to verify etcd's certificate (env: HECD_ETCD_CA).")
+    var etcdCA: String?
+
+    @Option(name: .long, help: "Client certificate for etcd (env: HECD_ETCD_CERT).")
+    var etcdCert: String?
+
+    @Option(name: .long, help: "Client key for etcd (env: HECD_ETCD_KEY).")
+    var etcdKey: String?
+
+    /// The registry, or nil when no etcd endpoint is given.
+    func registry(agentID: String, environment: [String: String], logger: Logger) throws -> Registry? {
+        guard let endpoints = (etcd ?? environment["HECD_ETCD"]).map(Self.splitEndpoints), !endpoints.isEmpty else {
+            return nil
+        }
+        let ttl = ttl ?? environment["HECD_TTL"].flatMap { Int($0) } ?? 10
+        guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (keepalives go every TTL/3)") }
+        var credentials: EtcdCredentials?
+        if let user = etcdUser ?? environment["HECD_ETCD_USER"] {
+            guard let password = environment["HECD_ETCD_PASSWORD"] else {
+                throw ValidationError("etcd user \(user) needs a password: set HECD_ETCD_PASSWORD")
+            }
+            credentials = EtcdCredentials(user: user, password: password)
+        }
+        let ca = etcdCA ?? environment["HECD_ETCD_CA"]
+        let cert = etcdCert ?? environment["HECD_ETCD_CERT"]
+        let key = etcdKey ?? environment["HECD_ETCD_KEY"]
+        let tls = (ca ?? cert ?? key) == nil ? nil : TLSFiles(caFile: ca, certificateFile: cert, keyFile: key)
+        let client = EtcdClient(endpoints: endpoints, tls: tls, credentials: credentials)
+        return Registry(store: EtcdStore(client: client), agentID: agentID, ttl: ttl, logger: logger)
+    }
+
+    /// The explicit host IP: `--host-ip`, or the address of `--host-interface`; nil when neither is given.
+    func hostIP(_ environment: [String: String]) throws -> String? {
+        if let ip = hostIP ?? environment["HECD_HOST_IP"] {
+            var buffer = in6_addr()
+            guard inet_pton(AF_INET, ip, &buffer) == 1 || inet_pton(AF_INET6, ip, &buffer) == 1 else {
+                throw ValidationError("--host-ip \(ip) is not an IP address")
+            }
+            return ip
+        }
+        guard let name = hostInterface ?? environment["HECD_HOST_INTERFACE"] else { return nil }
+        guard let address = Self.ipv4Address(of: name) else {
+            throw ValidationError("interface \(name) has no IPv4 address (see `ip -4 addr`); pass --host-ip instead")
+        }
+        return address
+    }
+
+    static func splitEndpoints(_ text: String) -> [String] {
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : "http://" + $0 }
+    }
+
+    /// The first IPv4 address of an interface, from getifaddrs.
+    static func ipv4Address(of interface: String) -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        for entry in sequence(first: first, next: { $0.pointee.ifa_next }) {
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                String(cString: entry.pointee.ifa_name) == interface
+            else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            var ipv4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+            guard inet_ntop(AF_INET, &ipv4, &text, socklen_t(text.count)) != nil else { continue }
+            return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return nil
+    }
+}
