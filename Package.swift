@@ -90,10 +90,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
-        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport"], swiftSettings: strictSettings),
+        /// Real daemons for tests (etcd on free loopback ports), shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Agent", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Agent", "DockerEngine", "Etcd", "HTTPTransport", "Manifests", "Reconciler", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
     ]

@@ -86,7 +86,8 @@ extension Agent {
                 desired: spec.replicas,
                 running: observed.filter { $0.app == spec.name && $0.state == .running }.count,
                 registered: announced.filter { $0.app == spec.name }.count,
-                backingOffUntil: plan.backingOff[spec.name]?.timeIntervalSince1970)
+                backingOffUntil: plan.backingOff[spec.name]?.timeIntervalSince1970,
+                prefix: spec.register.prefix ?? AgentConfiguration.defaultPrefix(app: spec.name))
         }
         let record = AgentRecord(
             agent: configuration.agentID, hostIP: configuration.hostIP ?? "", version: HECDVersion.current,

@@ -6,9 +6,12 @@ import Synchronization
 ///
 /// Endpoints are grouped in `Endpoints/`; each maps to one gateway call named in its doc comment. Keys and
 /// values are Swift strings sent as UTF-8 bytes. Requests go to the current endpoint; when it cannot be
-/// reached, the others are tried in order for the same request and the first that answers becomes current.
-/// With `credentials`, the client authenticates on first use and again when etcd says its token is no longer
-/// valid.
+/// reached (refused, timed out, TLS failure), the others are tried in order for the same request, each once,
+/// and the first that answers becomes current. HTTP error statuses are answers and are not retried elsewhere.
+/// A request that timed out may still have been applied by the member that timed out: a put sent again is
+/// harmless, a transaction sent again may report `succeeded == false` against its own first write.
+/// With `credentials`, the client authenticates on first use and once more whenever etcd refuses its token
+/// (401, e.g. an expired simple token).
 public final class EtcdClient: Sendable {
     /// The base URLs, in the order they are tried, e.g. `http://127.0.0.1:2379`.
     public let endpoints: [String]

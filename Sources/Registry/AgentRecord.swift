@@ -19,12 +19,15 @@ public struct AgentRecord: Sendable, Hashable, Codable {
         public var registered: Int
         /// Unix seconds of the next attempt, when the app is backing off.
         public var backingOffUntil: Double?
+        /// The registry prefix of the app's keys.
+        public var prefix: String?
 
-        public init(desired: Int, running: Int, registered: Int, backingOffUntil: Double? = nil) {
+        public init(desired: Int, running: Int, registered: Int, backingOffUntil: Double? = nil, prefix: String? = nil) {
             self.desired = desired
             self.running = running
             self.registered = registered
             self.backingOffUntil = backingOffUntil
+            self.prefix = prefix
         }
     }
 

@@ -40,6 +40,7 @@ final class StubEtcdServer: Sendable {
     private final class State: Sendable {
         let recorded = Mutex<[Request]>([])
         let stopped = Atomic<Bool>(false)
+        let closedByClient = Atomic<Int>(0)
     }
 
     init(handler: @escaping @Sendable (Request) -> Reply) throws {
@@ -83,6 +84,9 @@ final class StubEtcdServer: Sendable {
 
     /// Every request received so far, in arrival order.
     var requests: [Request] { state.recorded.withLock { $0 } }
+
+    /// How many held-open streams the client closed itself.
+    var streamsClosedByClient: Int { state.closedByClient.load(ordering: .relaxed) }
 
     func requests(to path: String) -> [Request] { requests.filter { $0.path == path } }
 
@@ -160,7 +164,10 @@ final class StubEtcdServer: Sendable {
             var probe: UInt8 = 0
             // The client closing shows as a readable socket with nothing to read.
             var poller = pollfd(fd: connection, events: Int16(POLLIN), revents: 0)
-            if poll(&poller, 1, 0) > 0, recv(connection, &probe, 1, Int32(MSG_DONTWAIT)) == 0 { return }
+            if poll(&poller, 1, 0) > 0, recv(connection, &probe, 1, Int32(MSG_DONTWAIT)) == 0 {
+                state.closedByClient.add(1, ordering: .relaxed)
+                return
+            }
         }
     }
 

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Etcd
+import Foundation
+import Registry
+
+/// `hecd status`: desired, running and registered counts per app and host, with the problems flagged.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show desired, running and registered containers per app and host, from etcd."
+    )
+
+    @Option(name: .long, help: "etcd endpoints, comma-separated (env: HECD_ETCD).")
+    var etcd: String?
+
+    @Option(name: .long, help: "Where the agents keep their records.")
+    var hecdPrefix: String = "/hecd"
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    @Flag(name: .long, help: "Refresh every --interval seconds until interrupted.")
+    var watch = false
+
+    @Option(name: .long, help: "Seconds between refreshes with --watch.")
+    var interval: Double = 2
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let endpoints = (etcd ?? environment["HECD_ETCD"]).map(RegistryOptions.splitEndpoints), !endpoints.isEmpty else {
+            throw ValidationError("say where etcd is: --etcd URL[,URL…] (or HECD_ETCD)")
+        }
+        let client = EtcdClient(endpoints: endpoints)
+        repeat {
+            let report: StatusReport
+            do {
+                report = try await Self.report(client: client, hecdPrefix: hecdPrefix)
+            } catch {
+                print("\(error)")
+                throw ExitCode(2)
+            }
+            if watch { print("\u{1B}[2J\u{1B}[H" + Date().formatted(date: .omitted, time: .standard)) }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            } else {
+                print(report.table, terminator: "")
+            }
+            if !watch, !report.isHealthy { throw ExitCode(1) }
+            if watch { try await Task.sleep(for: .seconds(interval)) }
+        } while watch
+    }
+
+    /// Reads the agents' records, their leases, and the keys under their apps' prefixes.
+    static func report(client: EtcdClient, hecdPrefix: String) async throws -> StatusReport {
+        var agents: [StatusReport.AgentState] = []
+        var prefixes = Set<String>()
+        for kv in try await client.range(prefix: hecdPrefix + "/agents/").kvs {
+            guard let record = try? JSONDecoder().decode(AgentRecord.self, from: Data(kv.value.utf8)) else { continue }
+            let lease = try await client.timeToLive(EtcdLeaseID(record.lease))
+            agents.append(StatusReport.AgentState(record: record, leaseRemaining: lease?.ttl, leaseGranted: lease?.grantedTTL))
+            for status in record.apps.values { if let prefix = status.prefix { prefixes.insert(prefix) } }
+        }
+        var keys: [StoredKey] = []
+        for prefix in prefixes.sorted() {
+            keys += try await client.range(prefix: prefix + "/").kvs.map {
+                StoredKey(key: $0.key, value: $0.value, lease: $0.lease?.rawValue ?? 0)
+            }
+        }
+        return StatusReport(agents: agents, keys: keys)
+    }
+}

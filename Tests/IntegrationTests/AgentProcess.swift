@@ -1,0 +1,52 @@
+import Foundation
+import Glibc
+
+/// The real `hecd agent` binary as a child process, so that tests can send it SIGTERM or SIGKILL.
+final class AgentProcess: @unchecked Sendable {
+    /// `hecd`, next to the test bundle in the build folder.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["HECD_BINARY"] { return path }
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = runner.deletingLastPathComponent()
+        while folder.path != "/" && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("hecd").path) {
+            folder = folder.deletingLastPathComponent()
+        }
+        return folder.appendingPathComponent("hecd").path
+    }
+
+    let logFile: String
+    private let process = Process()
+
+    init(arguments: [String]) throws {
+        logFile = NSTemporaryDirectory() + "hecd-agent-\(UUID().uuidString.prefix(8)).log"
+        FileManager.default.createFile(atPath: logFile, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["agent"] + arguments
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+
+    /// SIGTERM, and waits for the exit.
+    func terminate() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: an agent that dies without cleaning up.
+    func kill() {
+        guard process.isRunning else { return }
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        kill()
+        try? FileManager.default.removeItem(atPath: logFile)
+    }
+}
