@@ -175,8 +175,15 @@ import TestSupport
             stack.agent?.terminate()
             #expect(try await stack.servers() == keys, "--keep-registered leaves the keys")
 
+            let key = try #require(keys.keys.first)
+            let oldLease = try await stack.client.get(key)?.lease
             try stack.startAgent()
-            try await stack.waitForRegistered(1)
+            // The new agent takes the key over on its own lease.
+            let takenOver = await eventually(within: 10) {
+                guard let lease = try? await stack.client.get(key)?.lease else { return false }
+                return lease != oldLease
+            }
+            #expect(takenOver)
             stack.agent?.terminate()
             #expect(try await stack.servers().isEmpty, "SIGTERM revokes the lease: the keys go at once")
             #expect(try await stack.harness.runningContainers(app: "web").count == 1, "and the containers stay")
