@@ -76,7 +76,7 @@ struct AgentCommand: AsyncParsableCommand {
             parallelActions: parallel,
             hostIP: try registryOptions.hostIP(environment),
             defaultDrain: registryOptions.drain,
-            keepRegistered: registryOptions.keepRegistered)
+            keepRegistered: registryOptions.keepRegistered(environment))
         let registry = try registryOptions.registry(agentID: configuration.agentID, environment: environment, logger: logger)
         if registry != nil, configuration.hostIP == nil {
             logger.notice("no --host-ip or --host-interface: containers are registered only when Docker publishes on a specific address")

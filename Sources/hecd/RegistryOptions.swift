@@ -24,8 +24,12 @@ struct RegistryOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds between deregistering a container and stopping it, unless its manifest sets register.drain.")
     var drain: Double = 2
 
-    @Flag(name: .long, help: "On SIGTERM, leave the keys registered (they expire with the lease) instead of revoking the lease.")
+    @Flag(name: .long, help: "On SIGTERM, leave the keys registered (they expire with the lease) instead of revoking the lease (env: HECD_KEEP_REGISTERED=1).")
     var keepRegistered = false
+
+    func keepRegistered(_ environment: [String: String]) -> Bool {
+        keepRegistered || ["1", "true", "yes"].contains(environment["HECD_KEEP_REGISTERED"]?.lowercased() ?? "")
+    }
 
     @Option(name: .long, help: "etcd user (env: HECD_ETCD_USER); the password comes from HECD_ETCD_PASSWORD.")
     var etcdUser: String?
