@@ -110,10 +110,12 @@ extension Agent {
 
     /// Takes a live container out of service: withdraws its key, waits the drain period so that no new
     /// request reaches it, then stops and removes it.
+    /// `key` is the container's registry key when it was registered (it then drains).
     func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?, key: String?) async {
         let metadata: Logger.Metadata = ["app": "\(container.app)"]
         let timeout = spec?.stopTimeout ?? AppSpec.defaultStopTimeout
-        if let registry, let key, await registry.withdraw(key) {
+        if let registry, let key {
+            await registry.withdraw(key)
             let drain = spec?.register.drainSeconds ?? configuration.defaultDrain
             logger.info("deregistered \(container.name) (app \(container.app)); stopping it in \(drain) s", metadata: metadata)
             try? await Task.sleep(for: .seconds(drain))

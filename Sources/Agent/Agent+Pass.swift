@@ -58,7 +58,10 @@ extension Agent {
         let now = Date()
         let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
         await publish(view, ready: ready, observed: observed, plan: plan, state: state)
-        let keyByContainer = Dictionary(view.registrations.map { ($0.containerID, $0.key) }, uniquingKeysWith: { first, _ in first })
+        // Registered containers drain before they stop.
+        let keyByContainer = Dictionary(
+            view.registrations.filter { ready.contains($0.containerID) }.map { ($0.containerID, $0.key) },
+            uniquingKeysWith: { first, _ in first })
         logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
         reportBackoff(plan, state: &state)
         if let wakeAt = plan.wakeAt { pending.withLock { $0.wakeAt = wakeAt } }
