@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         /// libcurl (Debian: libcurl4-openssl-dev) with typed wrappers for its variadic calls.
@@ -61,6 +62,22 @@ let package = Package(
             dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        /// Go text/template as confd uses it: parse once, render many times against a key-value store.
+        .target(
+            name: "Templates",
+            exclude: ["SUPPORTED.md"],
+            swiftSettings: strictSettings
+        ),
+        /// confd's job: template resources rendered from etcd watches, staged, checked, swapped in, reloaded.
+        .target(
+            name: "Render",
+            dependencies: [
+                "Etcd", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         /// The per-host agent: watches manifests and Docker, carries out the reconciler's actions.
         .target(
             name: "Agent",
@@ -74,12 +91,21 @@ let package = Package(
         .executableTarget(
             name: "hecd",
             dependencies: [
-                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Registry",
+                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Registry", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RenderTests",
+            dependencies: [
+                "Render", "Etcd", "HTTPTransport", "Templates", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
@@ -96,6 +122,12 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Agent", "DockerEngine", "Etcd", "HTTPTransport", "Manifests", "Reconciler", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TemplatesTests",
+            dependencies: ["Templates"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
     ]

@@ -9,6 +9,6 @@ struct HECD: AsyncParsableCommand {
         commandName: "hecd",
         abstract: "Docker containers kept running, announced in etcd, and served through HAProxy or nginx.",
         version: HECDVersion.current,
-        subcommands: [AgentCommand.self, ValidateCommand.self, StatusCommand.self]
+        subcommands: [AgentCommand.self, ValidateCommand.self, StatusCommand.self, RenderCommand.self]
     )
 }

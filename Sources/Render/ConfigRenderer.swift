@@ -1,0 +1,448 @@
+import Etcd
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Templates
+
+/// How the renderer follows etcd.
+public struct RenderOptions: Sendable {
+    public var write: WriteSettings
+    /// Quiet time after the last change of a burst before rendering.
+    public var debounce: Duration
+    /// Longest delay between a change and its render while changes keep coming.
+    public var maxWait: Duration
+    /// Poll every interval instead of watching (confd's `-interval`); nil watches.
+    public var pollInterval: Duration?
+    /// What templates see through `getenv`.
+    public var environment: [String: String]
+    /// Longest pause between attempts to read from an unreachable etcd.
+    public var maximumBackoff: Duration
+    /// Where `--noop` diffs go (standard output by default).
+    public var printDiff: @Sendable (String) -> Void
+
+    public init(
+        write: WriteSettings = WriteSettings(), debounce: Duration = .milliseconds(50), maxWait: Duration = .seconds(1),
+        pollInterval: Duration? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        maximumBackoff: Duration = .seconds(5),
+        printDiff: @escaping @Sendable (String) -> Void = { print($0, terminator: $0.hasSuffix("\n") ? "" : "\n") }
+    ) {
+        self.write = write
+        self.debounce = debounce
+        self.maxWait = maxWait
+        self.pollInterval = pollInterval
+        self.environment = environment
+        self.maximumBackoff = maximumBackoff
+        self.printDiff = printDiff
+    }
+}
+
+/// What happened to one resource in one render.
+public struct ResourceReport: Sendable {
+    public var resource: TemplateResource
+    public var outcome: SyncOutcome
+    /// How many keys the template saw.
+    public var keyCount: Int
+    public var at: ContinuousClock.Instant
+}
+
+/// The outcome of `renderOnce`.
+public struct RenderSummary: Sendable {
+    public var reports: [ResourceReport]
+    /// The etcd revision the keys were read at.
+    public var revision: Int64
+    public var failed: Bool { reports.contains { $0.outcome.isFailure } }
+}
+
+/// A failure that stops the renderer.
+public enum RenderError: Error, Sendable, CustomStringConvertible {
+    /// etcd ended a watch for good (e.g. the etcd user may not read the prefix).
+    case watchFailed(prefix: String, EtcdError)
+    case unreachable(String)
+
+    public var description: String {
+        switch self {
+        case .watchFailed(let prefix, let error): "the watch on \(prefix) failed: \(error)"
+        case .unreachable(let message): message
+        }
+    }
+}
+
+/// confd's job, driven by etcd watches: reads every key the resources need, renders each resource, and keeps
+/// the destinations current. Changes are batched (`debounce`, `maxWait`); only resources whose keys changed are
+/// rendered again. While etcd is unreachable the current files stay as they are: the renderer never renders
+/// from keys it could not read.
+public final class ConfigRenderer: Service, Sendable {
+    public let resources: [CompiledResource]
+    public let options: RenderOptions
+    let source: any KeySource
+    let writer: ConfigWriter
+    let logger: Logger
+    let observer: (@Sendable (ResourceReport) -> Void)?
+
+    private struct ResourceState {
+        /// The keys the template saw at its last render; nil before the first.
+        var lastView: [String: String]?
+        /// The reload failed: run it again at the next render even when the file is unchanged.
+        var reloadPending = false
+    }
+
+    private struct Shared {
+        var cache = KeyCache()
+        var scheduler: DebounceScheduler<ContinuousClock.Instant>
+        var states: [ResourceState]
+        /// Prefixes whose watch is disconnected right now.
+        var disconnected: Set<String> = []
+        /// The last read failure logged, so that a down etcd is logged once, not every retry.
+        var lastReadFailure: String?
+    }
+
+    private let shared: Mutex<Shared>
+    private let wake = ChangeSignal()
+
+    /// - Parameters:
+    ///   - source: an `EtcdClient`, or any other `KeySource`.
+    ///   - observer: called after each resource's render, e.g. by tests.
+    public init(
+        resources: [CompiledResource], source: any KeySource, options: RenderOptions = RenderOptions(),
+        logger: Logger = Logger(label: "hecd.render"), runner: ShellCommandRunner = ShellCommandRunner(),
+        observer: (@Sendable (ResourceReport) -> Void)? = nil
+    ) {
+        self.resources = resources
+        self.source = source
+        self.options = options
+        self.writer = ConfigWriter(settings: options.write, runner: runner)
+        self.logger = logger
+        self.observer = observer
+        shared = Mutex(Shared(
+            scheduler: DebounceScheduler(debounce: options.debounce, maxWait: options.maxWait),
+            states: Array(repeating: ResourceState(), count: resources.count)))
+    }
+
+    /// The etcd prefixes read and watched: the fewest that cover every resource's keys.
+    public var watchedPrefixes: [String] {
+        KeyPath.coveringPrefixes(resources.flatMap(\.resource.etcdKeys))
+    }
+
+    // MARK: - Once
+
+    /// Reads every key once and renders every resource (`--onetime`). Throws when etcd cannot be read; nothing
+    /// is rendered then.
+    public func renderOnce() async throws -> RenderSummary {
+        let (keys, revision) = try await readAll()
+        shared.withLock { $0.cache = KeyCache(keys) }
+        let reports = await renderDue(force: true)
+        return RenderSummary(reports: reports, revision: revision)
+    }
+
+    // MARK: - Running
+
+    /// Renders, then follows etcd until cancelled or shut down gracefully.
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { [self] in
+                if let interval = options.pollInterval {
+                    try await poll(every: interval)
+                } else {
+                    try await watch()
+                }
+            }
+        } catch is CancellationError {
+            logger.debug("renderer stopped")
+        }
+    }
+
+    private func watch() async throws {
+        let prefixes = watchedPrefixes
+        logger.info("watching \(prefixes.joined(separator: ", ")) for \(resources.count) template resource(s)")
+        let revision = try await readAllUntilReachable()
+        _ = await renderDue(force: true)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for prefix in prefixes {
+                group.addTask { try await self.follow(prefix, from: revision + 1) }
+            }
+            group.addTask { try await self.renderWhenDue() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func poll(every interval: Duration) async throws {
+        logger.info("polling \(watchedPrefixes.joined(separator: ", ")) every \(interval) for \(resources.count) template resource(s)")
+        var first = true
+        while true {
+            do {
+                let (keys, _) = try await readAll()
+                readSucceeded()
+                let changed = shared.withLock { shared in
+                    let changed = shared.cache.values != keys
+                    shared.cache = KeyCache(keys)
+                    return changed
+                }
+                if first || changed { logger.debug("keys changed; rendering") }
+                // Every round: resources whose keys changed, and reloads that failed before.
+                _ = await renderDue(force: first)
+                first = false
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                readFailed(error)
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// Applies one prefix's watch updates to the cache and schedules renders.
+    private func follow(_ prefix: String, from revision: Int64) async throws {
+        for await update in source.watchKeys(prefix: prefix, fromRevision: revision) {
+            switch update {
+            case .connected:
+                watchConnected(prefix)
+            case .events(let events, _):
+                watchConnected(prefix)
+                let changed = shared.withLock { $0.cache.apply(events) }
+                if changed { noteChange() }
+            case .resyncNeeded(let currentRevision):
+                logger.notice("etcd compacted the history of \(prefix): reading it again at revision \(currentRevision)")
+                let range = try await readUntilReachable(prefix: prefix, revision: currentRevision)
+                let changed = shared.withLock { $0.cache.replace(prefix: prefix, with: range.kvs) }
+                if changed { noteChange() }
+            case .disconnected(let reason, _):
+                watchDisconnected(prefix, reason: reason)
+            case .failed(let error):
+                throw RenderError.watchFailed(prefix: prefix, error)
+            }
+        }
+        try Task.checkCancellation()
+        throw RenderError.unreachable("the watch on \(prefix) ended")
+    }
+
+    /// Renders whenever the scheduler says a batch of changes is due.
+    private func renderWhenDue() async throws {
+        let clock = ContinuousClock()
+        while true {
+            try Task.checkCancellation()
+            guard let deadline = shared.withLock({ $0.scheduler.deadline }) else {
+                await wake.wait()
+                continue
+            }
+            if clock.now < deadline {
+                // Deadlines only move later while waiting, so sleeping to this one never renders late.
+                try await Task.sleep(until: deadline, clock: clock)
+                continue
+            }
+            if shared.withLock({ $0.scheduler.takeDue(at: clock.now) }) {
+                _ = await renderDue(force: false)
+            }
+        }
+    }
+
+    private func noteChange() {
+        shared.withLock { $0.scheduler.changed(at: ContinuousClock.now) }
+        wake.signal()
+    }
+
+    // MARK: - Rendering
+
+    /// Renders each resource whose keys changed since its last render (all with `force`), plus those whose
+    /// reload failed, in order.
+    private func renderDue(force: Bool) async -> [ResourceReport] {
+        let keys = shared.withLock { $0.cache.values }
+        var reports: [ResourceReport] = []
+        for (index, compiled) in resources.enumerated() {
+            let view = compiled.resource.view(of: keys)
+            let state = shared.withLock { $0.states[index] }
+            guard force || state.lastView != view || state.reloadPending else { continue }
+            let outcome = await render(compiled, keys: keys, keyCount: view.count, retryReload: state.reloadPending)
+            shared.withLock {
+                $0.states[index].lastView = view
+                $0.states[index].reloadPending = outcome.needsReload
+            }
+            let report = ResourceReport(resource: compiled.resource, outcome: outcome, keyCount: view.count, at: .now)
+            reports.append(report)
+            observer?(report)
+        }
+        return reports
+    }
+
+    private func render(_ compiled: CompiledResource, keys: [String: String], keyCount: Int, retryReload: Bool) async -> SyncOutcome {
+        let resource = compiled.resource
+        let destination = resource.destinationPath(root: options.write.destinationRoot)
+        let content: String
+        do {
+            content = try compiled.render(etcdKeys: keys, environment: options.environment)
+        } catch {
+            logger.error("\(resource.name): cannot render \(resource.source): \(error); \(destination) stays as it is")
+            return .renderFailed(error.description)
+        }
+        let outcome = await writer.sync(resource, content: content, retryReload: retryReload)
+        switch outcome {
+        case .unchanged:
+            logger.debug("\(resource.name): \(destination) is up to date (\(keyCount) keys)")
+        case .wouldChange(let diff):
+            logger.info("\(resource.name): \(destination) would change (--noop)")
+            options.printDiff(diff)
+        case .updated(let check, let reload):
+            var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
+            if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
+            if let reload { message += ", reloaded in \(Self.milliseconds(reload.duration))" }
+            logger.info("\(message)")
+        case .reloaded(let reload):
+            logger.notice("\(resource.name): reload succeeded this time (\(Self.milliseconds(reload.duration)))")
+        case .checkFailed(let result):
+            logger.error("\(resource.name): check_cmd rejected the new \(destination), which stays as it is and nothing is reloaded: \(result)")
+        case .reloadFailed(let result):
+            logger.error("\(resource.name): \(destination) is updated but reload_cmd failed (retried at the next change): \(result)")
+        case .writeFailed(let message):
+            logger.error("\(resource.name): \(message)")
+        case .renderFailed:
+            break
+        }
+        return outcome
+    }
+
+    private static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
+    }
+
+    // MARK: - Reading etcd
+
+    /// Every prefix read at one revision, so that all resources start from one consistent state.
+    private func readAll() async throws -> ([String: String], Int64) {
+        var keys: [String: String] = [:]
+        var revision: Int64?
+        for prefix in watchedPrefixes {
+            let range = try await source.readKeys(prefix: prefix, revision: revision)
+            revision = revision ?? range.revision
+            for kv in range.kvs { keys[kv.key] = kv.value }
+        }
+        return (keys, revision ?? 0)
+    }
+
+    /// `readAll`, retried with backoff until etcd answers; the cache holds the result.
+    private func readAllUntilReachable() async throws -> Int64 {
+        var backoff = Duration.milliseconds(100)
+        while true {
+            do {
+                let (keys, revision) = try await readAll()
+                readSucceeded()
+                shared.withLock { $0.cache = KeyCache(keys) }
+                return revision
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                readFailed(error)
+            }
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, options.maximumBackoff)
+        }
+    }
+
+    /// One prefix at `revision`, then at the latest revision, retried with backoff until etcd answers.
+    private func readUntilReachable(prefix: String, revision: Int64) async throws -> EtcdRange {
+        var backoff = Duration.milliseconds(100)
+        var revision: Int64? = revision
+        while true {
+            do {
+                let range = try await source.readKeys(prefix: prefix, revision: revision)
+                readSucceeded()
+                return range
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                // Reading the latest state and replaying later events from the watch ends in the same state.
+                revision = nil
+                readFailed(error)
+            }
+            try await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, options.maximumBackoff)
+        }
+    }
+
+    private func readFailed(_ error: any Error) {
+        let message = "\(error)"
+        let isNew = shared.withLock { shared in
+            defer { shared.lastReadFailure = message }
+            return shared.lastReadFailure == nil
+        }
+        if isNew {
+            logger.warning("cannot read etcd: \(message); keeping the current files until it answers (retrying)")
+        } else {
+            logger.debug("cannot read etcd: \(message)")
+        }
+    }
+
+    private func readSucceeded() {
+        let wasFailing = shared.withLock { shared in
+            defer { shared.lastReadFailure = nil }
+            return shared.lastReadFailure != nil
+        }
+        if wasFailing { logger.notice("etcd answers again") }
+    }
+
+    private func watchDisconnected(_ prefix: String, reason: String) {
+        let first = shared.withLock { shared in
+            defer { shared.disconnected.insert(prefix) }
+            return shared.disconnected.isEmpty
+        }
+        if first {
+            logger.warning("lost etcd (\(reason)); keeping the current files and reconnecting")
+        } else {
+            logger.debug("watch on \(prefix) disconnected: \(reason)")
+        }
+    }
+
+    private func watchConnected(_ prefix: String) {
+        let back = shared.withLock { shared in
+            guard shared.disconnected.remove(prefix) != nil else { return false }
+            return shared.disconnected.isEmpty
+        }
+        if back { logger.notice("etcd is back; the watches resumed where they stopped") }
+    }
+}
+
+/// Wakes the render loop; a signal sent while it is busy is kept for its next wait.
+final class ChangeSignal: Sendable {
+    private struct State {
+        var pending = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    func signal() {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard let waiter = state.waiter else {
+                state.pending = true
+                return nil
+            }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when signalled (at once if a signal is pending), or when the task is cancelled.
+    func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if state.pending || Task.isCancelled {
+                        state.pending = false
+                        return true
+                    }
+                    state.waiter = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
+    }
+}

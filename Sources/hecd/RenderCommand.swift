@@ -1,0 +1,169 @@
+import ArgumentParser
+import Etcd
+import Foundation
+import HTTPTransport
+import Logging
+import Render
+import ServiceLifecycle
+import UnixSignals
+
+/// `hecd render`: confd's job (template resources rendered from etcd), driven by etcd watches.
+struct RenderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render confd template resources from etcd, check them, swap them in and reload the service.",
+        discussion: """
+            Reads confd's own files: CONFDIR/conf.d/*.toml, each with a [template] table (src, dest, keys, prefix, \
+            mode, uid/gid or owner, check_cmd, reload_cmd), and the templates in CONFDIR/templates. Keys are kept \
+            current by etcd watches; a burst of changes gives one render. Each change is rendered to a staged file \
+            next to dest, checked with check_cmd ({{.src}} names the staged file), renamed into place and followed \
+            by reload_cmd. A failed check leaves dest and the running service as they are. While etcd cannot be \
+            reached the files stay as they are.
+            """
+    )
+
+    @Option(name: .long, help: "confd folder with conf.d/ and templates/ (env: HECD_CONFDIR).")
+    var confdir: String?
+
+    @Option(name: .long, help: "etcd endpoints, comma-separated, e.g. http://10.0.0.1:2379 (env: HECD_ETCD).")
+    var etcd: String?
+
+    @Option(name: .long, help: "Poll etcd every this many seconds instead of watching it.")
+    var interval: Double?
+
+    @Option(name: .long, help: "Quiet time after the last change of a burst before rendering, e.g. 50ms or 0.2s.")
+    var debounce: DurationArgument = DurationArgument(.milliseconds(50))
+
+    @Option(name: .long, help: "Longest delay from a change to its render while changes keep coming, e.g. 1s.")
+    var maxWait: DurationArgument = DurationArgument(.seconds(1))
+
+    @Flag(name: .long, help: "Render once and exit: non-zero when etcd cannot be read or a resource fails.")
+    var onetime = false
+
+    @Flag(name: .long, help: "Print what would change (a unified diff) and change nothing.")
+    var noop = false
+
+    @Flag(name: .long, help: "Write the files but run no check_cmd or reload_cmd.")
+    var syncOnly = false
+
+    @Option(name: .long, help: "Write every dest below this folder, e.g. /tmp/try for /tmp/try/etc/hecd/haproxy.cfg (env: HECD_DEST_ROOT).")
+    var destRoot: String?
+
+    @Option(name: .long, help: "Time limit for each check_cmd and reload_cmd, e.g. 30s.")
+    var commandTimeout: DurationArgument = DurationArgument(.seconds(60))
+
+    @Option(name: .long, help: "etcd user (env: HECD_ETCD_USER); the password comes from HECD_ETCD_PASSWORD.")
+    var etcdUser: String?
+
+    @Option(name: .long, help: "CA file to verify etcd's certificate (env: HECD_ETCD_CA).")
+    var etcdCA: String?
+
+    @Option(name: .long, help: "Client certificate for etcd (env: HECD_ETCD_CERT).")
+    var etcdCert: String?
+
+    @Option(name: .long, help: "Client key for etcd (env: HECD_ETCD_KEY).")
+    var etcdKey: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard (etcd ?? environment["HECD_ETCD"]).map(RegistryOptions.splitEndpoints)?.isEmpty == false else {
+            throw ValidationError("say where etcd is: --etcd URL[,URL…] (or HECD_ETCD)")
+        }
+        if let interval, !(interval > 0) { throw ValidationError("--interval must be a positive number of seconds") }
+        guard maxWait.duration >= debounce.duration else {
+            throw ValidationError("--max-wait must be at least --debounce")
+        }
+        guard commandTimeout.duration > .zero else { throw ValidationError("--command-timeout must be positive") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let logger = LogSetup.bootstrap(level: logLevel, label: "hecd.render")
+        let folder = confdir ?? environment["HECD_CONFDIR"] ?? "/etc/confd"
+        let resources: [CompiledResource]
+        do {
+            resources = try CompiledResource.load(confdir: folder)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let options = RenderOptions(
+            write: WriteSettings(
+                destinationRoot: destRoot ?? environment["HECD_DEST_ROOT"], noop: noop, syncOnly: syncOnly,
+                commandTimeout: commandTimeout.duration),
+            debounce: debounce.duration, maxWait: maxWait.duration, pollInterval: interval.map { .seconds($0) },
+            environment: environment)
+        let renderer = ConfigRenderer(resources: resources, source: try etcdClient(environment), options: options, logger: logger)
+
+        if onetime {
+            let summary: RenderSummary
+            do {
+                summary = try await renderer.renderOnce()
+            } catch {
+                logger.error("cannot read etcd: \(error); nothing was rendered")
+                throw ExitCode.failure
+            }
+            if summary.failed { throw ExitCode.failure }
+            return
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: renderer)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func etcdClient(_ environment: [String: String]) throws -> EtcdClient {
+        let endpoints = RegistryOptions.splitEndpoints(etcd ?? environment["HECD_ETCD"] ?? "")
+        var credentials: EtcdCredentials?
+        if let user = etcdUser ?? environment["HECD_ETCD_USER"] {
+            guard let password = environment["HECD_ETCD_PASSWORD"] else {
+                throw ValidationError("etcd user \(user) needs a password: set HECD_ETCD_PASSWORD")
+            }
+            credentials = EtcdCredentials(user: user, password: password)
+        }
+        let ca = etcdCA ?? environment["HECD_ETCD_CA"]
+        let cert = etcdCert ?? environment["HECD_ETCD_CERT"]
+        let key = etcdKey ?? environment["HECD_ETCD_KEY"]
+        let tls = (ca ?? cert ?? key) == nil ? nil : TLSFiles(caFile: ca, certificateFile: cert, keyFile: key)
+        return EtcdClient(endpoints: endpoints, tls: tls, credentials: credentials)
+    }
+}
+
+/// A duration on the command line: `50ms`, `1s`, `1.5s`, `2m`, or a bare number of seconds.
+struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertible {
+    var duration: Duration
+
+    init(_ duration: Duration) {
+        self.duration = duration
+    }
+
+    init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
+        var scale = 1.0
+        var number = text
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            scale = factor
+            number = String(text.dropLast(suffix.count))
+            break
+        }
+        guard let value = Double(number), value >= 0, value.isFinite else { return nil }
+        duration = .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+
+    var description: String {
+        let (seconds, attoseconds) = duration.components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+
+    var defaultValueDescription: String { description }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import Render
+import Testing
+
+/// confd resource files: `[template]` tables parsed by TOMLKit, and their problems located by file and line.
+@Suite struct ResourceLoaderTests {
+    let templates = "/etc/confd/templates"
+
+    func parse(_ text: String, file: String = "/etc/confd/conf.d/haproxy.toml") throws(ConfdirError) -> TemplateResource {
+        try ResourceLoader.parse(text, file: file, templatesFolder: templates)
+    }
+
+    func problems(_ text: String) -> [ResourceProblem] {
+        do {
+            _ = try parse(text)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    @Test func everyKeyOfATemplateTable() throws {
+        let resource = try parse("""
+            [template]
+            src = "haproxy.cfg.tmpl"
+            dest = "/etc/haproxy/haproxy.cfg"
+            prefix = "production/"
+            keys = ["/app/servers", "/hecd/haproxy"]
+            mode = "0640"
+            uid = 0
+            gid = 0
+            check_cmd = "haproxy -c -f {{.src}}"
+            reload_cmd = "systemctl reload haproxy"
+            """)
+        #expect(resource.source == "haproxy.cfg.tmpl")
+        #expect(resource.sourcePath == "/etc/confd/templates/haproxy.cfg.tmpl")
+        #expect(resource.destination == "/etc/haproxy/haproxy.cfg")
+        #expect(resource.prefix == "/production")
+        #expect(resource.keys == ["/app/servers", "/hecd/haproxy"])
+        #expect(resource.etcdKeys == ["/production/app/servers", "/production/hecd/haproxy"])
+        #expect(resource.mode == 0o640)
+        #expect(resource.uid == 0 && resource.gid == 0)
+        #expect(resource.checkCommand == "haproxy -c -f {{.src}}")
+        #expect(resource.reloadCommand == "systemctl reload haproxy")
+        #expect(resource.name == "haproxy.toml")
+    }
+
+    @Test func theSeedArticlesResourceFile() throws {
+        let text = try Fixtures.text("seed/conf.d/haproxy.toml")
+        let resource = try parse(text)
+        #expect(resource.keys == ["/app/servers"])
+        #expect(resource.prefix == "/")
+        #expect(resource.destination == "/etc/haproxy/haproxy.cfg")
+        #expect(resource.reloadCommand == "/etc/init.d/haproxy reload")
+        #expect(resource.checkCommand == nil)
+        #expect(resource.mode == nil && resource.uid == nil && resource.gid == nil)
+    }
+
+    @Test func invalidTOMLNamesFileLineAndColumn() {
+        let found = problems("""
+            [template]
+            src = "haproxy.cfg.tmpl"
+            dest = "/etc/haproxy/haproxy.cfg
+            keys = ["/app/servers"]
+            """)
+        #expect(found.count == 1)
+        let problem = found.first
+        #expect(problem?.file == "/etc/confd/conf.d/haproxy.toml")
+        #expect(problem?.line == 3)
+        #expect(problem?.description.hasPrefix("/etc/confd/conf.d/haproxy.toml:3:") == true)
+        #expect(problem?.message.contains("invalid TOML") == true)
+    }
+
+    @Test func unknownKeyNamesFileKeyLineAndSuggestion() {
+        let found = problems("""
+            # a comment
+            [template]
+            src = "haproxy.cfg.tmpl"
+            dest = "/etc/haproxy/haproxy.cfg"
+            keys = ["/app/servers"]
+            reload_command = "true"
+            """)
+        #expect(found.count == 1)
+        #expect(found.first?.line == 6)
+        #expect(found.first?.message.contains("unknown key reload_command in [template]") == true)
+        #expect(found.first?.message.contains("did you mean reload_cmd?") == true)
+        #expect(found.first?.description.hasPrefix("/etc/confd/conf.d/haproxy.toml:6: ") == true)
+    }
+
+    @Test func unknownTablesAndMissingTemplate() {
+        let found = problems("""
+            [templat]
+            src = "x"
+            """)
+        #expect(found.contains { $0.message.contains("unknown table [templat]") && $0.line == 1 })
+        #expect(found.contains { $0.message.contains("no [template] table") })
+    }
+
+    @Test func missingRequiredKeys() {
+        let found = problems("""
+            [template]
+            mode = "0644"
+            """)
+        let messages = found.map(\.message)
+        #expect(messages.contains { $0.contains("needs src") })
+        #expect(messages.contains { $0.contains("needs dest") })
+        #expect(messages.contains { $0.contains("needs keys") })
+        #expect(found.allSatisfy { $0.line == 1 })
+    }
+
+    @Test func wrongTypesAreLocated() {
+        let found = problems("""
+            [template]
+            src = "a.tmpl"
+            dest = "relative/path"
+            keys = "/app/servers"
+            mode = 644
+            uid = "root"
+            """)
+        #expect(found.contains { $0.line == 3 && $0.message.contains("absolute path") })
+        #expect(found.contains { $0.line == 4 && $0.message.contains("keys must be a list of strings") })
+        #expect(found.contains { $0.line == 5 && $0.message.contains("mode must be a string of octal digits") })
+        #expect(found.contains { $0.line == 6 && $0.message.contains("uid must be an integer") })
+    }
+
+    @Test func modeIsOctal() throws {
+        let base = "[template]\nsrc = \"a\"\ndest = \"/a\"\nkeys = [\"/a\"]\n"
+        #expect(try parse(base + "mode = \"0644\"").mode == 0o644)
+        #expect(try parse(base + "mode = \"755\"").mode == 0o755)
+        #expect(try parse(base + "mode = \"0o600\"").mode == 0o600)
+        #expect(problems(base + "mode = \"0999\"").first?.message.contains("not an octal permission") == true)
+        #expect(problems(base + "keys2 = []").first?.line == 5)
+    }
+
+    @Test func ownerByName() throws {
+        let base = "[template]\nsrc = \"a\"\ndest = \"/a\"\nkeys = [\"/a\"]\n"
+        let resource = try parse(base + "owner = \"root:root\"")
+        #expect(resource.uid == 0 && resource.gid == 0)
+        #expect(try parse(base + "owner = \"root\"").gid == 0)
+        #expect(problems(base + "owner = \"no-such-user-hecd\"").first?.message.contains("no user no-such-user-hecd") == true)
+        #expect(problems(base + "owner = \"root\"\nuid = 0").first?.message.contains("either owner or uid/gid") == true)
+    }
+
+    @Test func aConfdirIsLoadedWholeAndEveryProblemReported() async throws {
+        try await withTemporaryFolder { folder in
+            let confdir = try makeConfdir(
+                in: folder,
+                resources: [
+                    "a.toml": "[template]\nsrc = \"a.tmpl\"\ndest = \"/x/a\"\nkeys = [\"/a\"]\n",
+                    "b.toml": "[template]\nsrc = \"missing.tmpl\"\ndest = \"/x/b\"\nkeys = [\"/b\"]\n",
+                    "c.toml": "[template]\nsrc = \"a.tmpl\"\ndest = \"/x/c\"\nkeys = [\"/c\"]\nbogus = 1\n",
+                    "d.toml": "[template]\nsrc = \"a.tmpl\"\ndest = \"/x/a\"\nkeys = [\"/d\"]\n",
+                    ".hidden.toml": "not toml at all [",
+                    "notes.txt": "ignored",
+                ],
+                templates: ["a.tmpl": "{{getv \"/a\"}}"])
+            do {
+                _ = try ResourceLoader.load(confdir: confdir)
+                Issue.record("a confdir with problems loaded")
+            } catch let error as ConfdirError {
+                let text = error.description
+                #expect(text.contains("b.toml:2: src: template \(confdir)/templates/missing.tmpl does not exist"))
+                #expect(text.contains("c.toml:5: unknown key bogus in [template]"))
+                #expect(text.contains("d.toml: dest /x/a is also written by a.toml"))
+                #expect(error.problems.count == 3)
+            }
+            try FileManager.default.removeItem(atPath: confdir + "/conf.d/b.toml")
+            try FileManager.default.removeItem(atPath: confdir + "/conf.d/c.toml")
+            try FileManager.default.removeItem(atPath: confdir + "/conf.d/d.toml")
+            let resources = try ResourceLoader.load(confdir: confdir)
+            #expect(resources.map(\.name) == ["a.toml"])
+        }
+    }
+
+    @Test func templateSyntaxErrorsNameTheTemplateFileAndLine() async throws {
+        try await withTemporaryFolder { folder in
+            let confdir = try makeConfdir(
+                in: folder,
+                resources: ["a.toml": "[template]\nsrc = \"a.tmpl\"\ndest = \"/x/a\"\nkeys = [\"/a\"]\n"],
+                templates: ["a.tmpl": "line one\n{{range gets \"/a/*\"}}\nno end\n"])
+            do {
+                _ = try CompiledResource.load(confdir: confdir)
+                Issue.record("a broken template loaded")
+            } catch let error as ConfdirError {
+                #expect(error.problems.count == 1)
+                #expect(error.problems.first?.file == confdir + "/templates/a.tmpl")
+                #expect(error.problems.first?.line != nil)
+            }
+        }
+    }
+
+    @Test func anEmptyOrMissingConfdirIsAnError() async throws {
+        try await withTemporaryFolder { folder in
+            #expect(throws: ConfdirError.self) { try ResourceLoader.load(confdir: folder.file("nothing")) }
+            try FileManager.default.createDirectory(atPath: folder.file("conf.d"), withIntermediateDirectories: true)
+            do {
+                _ = try ResourceLoader.load(confdir: folder.path)
+                Issue.record("an empty confdir loaded")
+            } catch let error as ConfdirError {
+                #expect(error.description.contains("no template resources"))
+            }
+        }
+    }
+
+    @Test func theDeployedConfdirsLoad() throws {
+        for name in ["haproxy", "haproxy-apps", "nginx"] {
+            let compiled = try CompiledResource.load(confdir: Fixtures.deployConfd + "/" + name)
+            #expect(compiled.count == 1)
+            #expect(compiled.first?.resource.checkCommand?.contains("{{.src}}") == true)
+            #expect(compiled.first?.resource.reloadCommand != nil)
+        }
+    }
+}
