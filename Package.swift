@@ -117,7 +117,7 @@ let package = Package(
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
         /// Real daemons for tests (etcd on free loopback ports), shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["HTTPTransport"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",

@@ -24,6 +24,9 @@ extension Agent {
     /// so that a slow stop never holds up the next pass.
     func runPass(_ state: inout PassState, reloadManifests: Bool) async -> [@Sendable () async -> Void] {
         if reloadManifests { loadManifests(&state) }
+        for app in state.manifests.dropVanished(now: Date()) {
+            logger.info("the manifest of \(app) is gone: removing its containers", metadata: ["app": "\(app)"])
+        }
 
         let containers: [ContainerSummary]
         do {
@@ -64,7 +67,9 @@ extension Agent {
             uniquingKeysWith: { first, _ in first })
         logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
         reportBackoff(plan, state: &state)
-        if let wakeAt = plan.wakeAt { pending.withLock { $0.wakeAt = wakeAt } }
+        if let wakeAt = [plan.wakeAt, state.manifests.nextRemoval].compactMap({ $0 }).min() {
+            pending.withLock { $0.wakeAt = wakeAt }
+        }
 
         var creates: [AppSpec] = []
         var jobs: [@Sendable () async -> Void] = []

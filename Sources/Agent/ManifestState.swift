@@ -1,3 +1,4 @@
+import Foundation
 import Manifests
 import Reconciler
 
@@ -10,12 +11,38 @@ struct ManifestState {
     private var broken: [String: String?] = [:]
     /// Content digest and problems of each broken file already logged, so each is logged once per change.
     private var reported: [String: String] = [:]
+    /// Files that vanished, and since when. Editors and `git checkout` replace a file by removing it and
+    /// writing it again: an app is dropped only once its file has stayed away for `removalGrace`.
+    private var missingSince: [String: Date] = [:]
+    let removalGrace: TimeInterval
+
+    init(removalGrace: TimeInterval = 2) {
+        self.removalGrace = removalGrace
+    }
+
+    /// When a vanished file's app is due to be dropped, if one is pending.
+    var nextRemoval: Date? {
+        missingSince.values.min().map { $0.addingTimeInterval(removalGrace) }
+    }
+
+    /// Drops the apps whose files have been gone for the grace period; returns their names.
+    mutating func dropVanished(now: Date) -> [String] {
+        var dropped: [String] = []
+        for (path, since) in missingSince where now.timeIntervalSince(since) >= removalGrace {
+            missingSince[path] = nil
+            if let spec = lastValid.removeValue(forKey: path) { dropped.append(spec.name) }
+        }
+        return dropped.sorted()
+    }
 
     /// Takes a fresh load of the directory; returns the problems not logged before.
-    mutating func update(with files: [ManifestFile]) -> [ManifestProblem] {
+    mutating func update(with files: [ManifestFile], now: Date = Date()) -> [ManifestProblem] {
         var fresh: [ManifestProblem] = []
         let present = Set(files.map(\.path))
-        for path in lastValid.keys where !present.contains(path) { lastValid[path] = nil }
+        for path in lastValid.keys where !present.contains(path) && missingSince[path] == nil {
+            missingSince[path] = now
+        }
+        for path in present { missingSince[path] = nil }
         broken = [:]
         for file in files {
             switch file.result {

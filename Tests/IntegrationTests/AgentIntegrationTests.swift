@@ -88,6 +88,24 @@ import Testing
         }
     }
 
+    @Test func aManifestReplacedByRemoveAndWriteKeepsItsContainers() async throws {
+        try await withAgentHarness { harness in
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            harness.startAgent()
+            let before = try await harness.waitForRunning("web", count: 2)
+            // What `git checkout` and some editors do: the file is gone for a moment, then back.
+            harness.removeManifest("web")
+            try await Task.sleep(for: .milliseconds(400))
+            try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))
+            try await Task.sleep(for: .seconds(2.5))
+            #expect(try await harness.runningContainers(app: "web").map(\.id).sorted() == before.map(\.id).sorted())
+
+            // Deleted for good, the app goes after the grace period.
+            harness.removeManifest("web")
+            try await harness.waitForRunning("web", count: 0, within: 15)
+        }
+    }
+
     @Test func aSpecChangeReplacesContainersOneAtATime() async throws {
         try await withAgentHarness { harness in
             try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 2))

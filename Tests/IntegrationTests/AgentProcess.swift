@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// The real `hecd agent` binary as a child process, so that tests can send it SIGTERM or SIGKILL.
+/// The real `hecd` binary (`hecd agent` by default) as a child process, so that tests can send it SIGTERM or SIGKILL.
 final class AgentProcess: @unchecked Sendable {
     /// `hecd`, next to the test bundle in the build folder.
     static var binary: String {
@@ -17,11 +17,12 @@ final class AgentProcess: @unchecked Sendable {
     let logFile: String
     private let process = Process()
 
-    init(arguments: [String]) throws {
+    init(arguments: [String], command: String = "agent", environment: [String: String] = [:]) throws {
         logFile = NSTemporaryDirectory() + "hecd-agent-\(UUID().uuidString.prefix(8)).log"
         FileManager.default.createFile(atPath: logFile, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["agent"] + arguments
+        process.arguments = [command] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
         process.standardOutput = log
         process.standardError = log
@@ -35,6 +36,11 @@ final class AgentProcess: @unchecked Sendable {
     func terminate() {
         guard process.isRunning else { return }
         process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// Waits for the process to end by itself.
+    func wait() {
         process.waitUntilExit()
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 @testable import Render
 import Testing
+import TestSupport
 
 /// Staging, comparing, checking, renaming and reloading, on temporary folders with real shell commands.
 @Suite struct ConfigWriterTests {

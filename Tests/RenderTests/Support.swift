@@ -4,6 +4,7 @@ import Logging
 import Render
 import Synchronization
 import Templates
+import TestSupport
 
 /// A folder of its own under the temporary directory, removed by `remove()`.
 struct TemporaryFolder: Sendable {
@@ -222,11 +223,6 @@ final class ReportLog: Sendable {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
-}
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 /// Runs the renderer's watch loop in the background for the duration of `body`; fails when the renderer does

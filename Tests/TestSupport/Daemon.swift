@@ -1,19 +1,18 @@
 import Foundation
 import Glibc
 import HTTPTransport
-import TestSupport
 
 /// A real program (haproxy, busybox httpd) run for a test in a process group of its own, so that `stop()` ends
 /// it and everything it started (haproxy's workers) with one signal to the group.
-final class Daemon: @unchecked Sendable {
-    let name: String
-    let logFile: String
-    let pid: pid_t
+public final class Daemon: @unchecked Sendable {
+    public let name: String
+    public let logFile: String
+    public let pid: pid_t
     private let lock = NSLock()
     private var reaped = false
 
     /// Starts `executable`; its output goes to `logFile`.
-    init(_ executable: String, _ arguments: [String], logFile: String) throws {
+    public init(_ executable: String, _ arguments: [String], logFile: String) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw TestFailure("no \(executable) on this machine (Deploy/test.sh installs it)")
         }
@@ -44,7 +43,7 @@ final class Daemon: @unchecked Sendable {
         pid = child
     }
 
-    var isRunning: Bool {
+    public var isRunning: Bool {
         lock.withLock {
             guard !reaped else { return false }
             var status: Int32 = 0
@@ -54,10 +53,10 @@ final class Daemon: @unchecked Sendable {
         }
     }
 
-    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+    public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
     /// SIGTERM to the whole group, SIGKILL after `grace`.
-    func stop(grace: Duration = .seconds(2)) async {
+    public func stop(grace: Duration = .seconds(2)) async {
         kill(-pid, SIGTERM)
         let deadline = ContinuousClock.now + grace
         while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
@@ -68,22 +67,22 @@ final class Daemon: @unchecked Sendable {
 }
 
 /// Runs `body`, then stops every daemon it registered, whether it returned or threw.
-final class DaemonGroup: @unchecked Sendable {
+public final class DaemonGroup: @unchecked Sendable {
     private var daemons: [Daemon] = []
     private let lock = NSLock()
 
-    func start(_ executable: String, _ arguments: [String], logFile: String) throws -> Daemon {
+    public func start(_ executable: String, _ arguments: [String], logFile: String) throws -> Daemon {
         let daemon = try Daemon(executable, arguments, logFile: logFile)
         lock.withLock { daemons.append(daemon) }
         return daemon
     }
 
-    func stopAll() async {
+    public func stopAll() async {
         for daemon in lock.withLock({ daemons }).reversed() { await daemon.stop() }
     }
 }
 
-func withDaemons<Value>(_ body: (DaemonGroup) async throws -> Value) async throws -> Value {
+public func withDaemons<Value>(_ body: (DaemonGroup) async throws -> Value) async throws -> Value {
     let group = DaemonGroup()
     let result: Result<Value, any Error>
     do {
@@ -96,19 +95,19 @@ func withDaemons<Value>(_ body: (DaemonGroup) async throws -> Value) async throw
 }
 
 /// A loopback port that was free a moment ago.
-func freePort() -> Int { EtcdProcess.freePort() }
+public func freePort() -> Int { EtcdProcess.freePort() }
 
 /// GETs through a proxy on a new connection each time (a kept-alive connection would stay with an old
 /// HAProxy worker after a reload).
-struct ProxyProbe: Sendable {
-    let client: HTTPClient
+public struct ProxyProbe: Sendable {
+    public let client: HTTPClient
 
-    init(port: Int) {
+    public init(port: Int) {
         client = HTTPClient(endpoint: .url("http://127.0.0.1:\(port)"), concurrency: 1)
     }
 
     /// Status and body, or nil when nothing answered.
-    func get(_ path: String = "/", host: String? = nil) async -> (status: Int, body: String)? {
+    public func get(_ path: String = "/", host: String? = nil) async -> (status: Int, body: String)? {
         var headers = ["Connection": "close"]
         if let host { headers["Host"] = host }
         guard let response = try? await client.send(HTTPRequest(.get, path, headers: headers, timeout: .seconds(2))) else {
@@ -119,7 +118,7 @@ struct ProxyProbe: Sendable {
 
     /// Polls every 5 ms until `condition` holds; returns how long that took.
     @discardableResult
-    func waitUntil(
+    public func waitUntil(
         timeout: Duration = .seconds(15), path: String = "/", host: String? = nil,
         _ condition: @escaping ((status: Int, body: String)?) -> Bool
     ) async throws -> Duration {
@@ -135,7 +134,13 @@ struct ProxyProbe: Sendable {
 }
 
 /// Runs a program to its end; returns its status and output.
-func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+public func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let (status, output) = try await EtcdProcess.run(executable, arguments)
     return (status, output)
+}
+
+/// A test's own failure with a message.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
