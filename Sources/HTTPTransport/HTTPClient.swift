@@ -49,8 +49,9 @@ public final class HTTPClient: Sendable {
     /// The stream yields `.opened` once the 2xx headers are in, then one `.line` per newline-delimited
     /// line. It finishes when the server closes the response, and throws `HTTPTransportError` when the
     /// connection fails or the status is not 2xx. Cancelling the consuming task (or dropping the stream)
-    /// closes the connection within about a second.
-    public func stream(_ request: HTTPRequest) -> AsyncThrowingStream<StreamEvent, any Error> {
+    /// closes the connection within about a second, and so does leaving a `for try await` loop over it
+    /// early: the stream's iterator cancels the transfer when it is released.
+    public func stream(_ request: HTTPRequest) -> HTTPStream {
         let (events, continuation) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
         let cancel = CancelFlag()
         continuation.onTermination = { _ in cancel.cancel() }
@@ -82,7 +83,7 @@ public final class HTTPClient: Sendable {
                 continuation.finish()
             }
         }
-        return events
+        return HTTPStream(events: events, cancel: cancel)
     }
 
     /// Whether a TCP connection to `host:port` opens within `timeout`. Maps to curl's CONNECT_ONLY; the
@@ -104,5 +105,37 @@ public final class HTTPClient: Sendable {
 
     private func checkIn(_ handle: CurlHandle) {
         idleHandles.withLock { $0.append(handle) }
+    }
+}
+
+/// The lines of a streaming response (see `HTTPClient.stream`). Iterate it once; when the iterator is
+/// released, early or not, the transfer is cancelled and its connection closed.
+public struct HTTPStream: AsyncSequence, Sendable {
+    public typealias Element = StreamEvent
+
+    let events: AsyncThrowingStream<StreamEvent, any Error>
+    let cancel: CancelFlag
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(base: events.makeAsyncIterator(), release: ReleaseToken(cancel))
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<StreamEvent, any Error>.Iterator
+        let release: ReleaseToken
+
+        public mutating func next() async throws -> StreamEvent? {
+            // Keeps the token alive for as long as the iterator is used (Swift may end an unused
+            // property's lifetime early).
+            defer { withExtendedLifetime(release) {} }
+            return try await base.next()
+        }
+    }
+
+    /// Cancels the transfer when the last copy of the iterator goes away.
+    final class ReleaseToken: Sendable {
+        let cancel: CancelFlag
+        init(_ cancel: CancelFlag) { self.cancel = cancel }
+        deinit { cancel.cancel() }
     }
 }

@@ -92,7 +92,7 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
             connections.add(1, ordering: .relaxed).newValue == 1
                 // etcd 3.4: created (with the current revision), then canceled without a header revision,
                 // and the connection stays open.
-                ? .stream([created(7), result(nil, #""canceled":true,"compact_revision":"5""#)], holdOpen: .seconds(5))
+                ? .stream([created(7), result(nil, #""canceled":true,"compact_revision":"5""#)], holdOpen: .seconds(30))
                 : .stream([created(7), result(8, #""events":[\#(putEvent("k/a", "x", revision: 8))]"#)], holdOpen: .seconds(5))
         }
         let recorder = WatchRecorder(EtcdClient(endpoints: [server.url]).watch(prefix: "k/", fromRevision: 2))
@@ -104,7 +104,7 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
         let starts = server.requests(to: "/v3/watch").map { $0.createRequest?["start_revision"] as? String }
         #expect(starts == ["2", "8"])
         // The canceled stream was closed by the client, not left open.
-        try await waitUntil { server.streamsClosedByClient >= 1 }
+        try await waitUntil(timeout: .seconds(30)) { server.streamsClosedByClient >= 1 }
     }
 
     @Test func aPermissionErrorEndsTheWatch() async throws {

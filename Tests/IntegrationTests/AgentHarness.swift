@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Reconciler
 import Testing
+import TestSupport
 
 /// Settings of the integration tests, from the environment `Deploy/test.sh` prepares.
 enum IntegrationEnvironment {
@@ -131,22 +132,14 @@ func eventually(within seconds: Double, _ condition: () async -> Bool) async -> 
     return await condition()
 }
 
-/// Runs a command and returns its standard output; throws when it fails.
+/// Runs a command through bash, off the cooperative pool, and returns its output; throws when it fails.
 @discardableResult
-func shell(_ command: String) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/bash")
-    process.arguments = ["-c", command]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw AgentError("`\(command)` exited with \(process.terminationStatus): \(text)")
+func shell(_ command: String) async throws -> String {
+    let (status, output) = try await EtcdProcess.run("/bin/bash", ["-c", command])
+    guard status == 0 else {
+        throw AgentError("`\(command)` exited with \(status): \(output)")
     }
-    return text
+    return output
 }
 
 extension DockerHost {

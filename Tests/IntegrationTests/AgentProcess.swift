@@ -33,26 +33,26 @@ final class AgentProcess: @unchecked Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// SIGTERM, and waits for the exit.
-    func terminate() {
+    func terminate() async {
         guard process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        await wait()
     }
 
-    /// Waits for the process to end by itself.
-    func wait() {
-        process.waitUntilExit()
+    /// Waits for the process to end by itself (polling, so that no thread of the cooperative pool blocks).
+    func wait() async {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     /// SIGKILL: an agent that dies without cleaning up.
-    func kill() {
+    func kill() async {
         guard process.isRunning else { return }
         Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await wait()
     }
 
     deinit {
-        kill()
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(atPath: logFile)
     }
 }

@@ -19,10 +19,10 @@ import TestSupport
                 do {
                     try await body(stack)
                 } catch {
-                    stack.agent?.kill()
+                    await stack.agent?.kill()
                     throw error
                 }
-                stack.agent?.terminate()
+                await stack.agent?.terminate()
             }
         }
     }
@@ -84,7 +84,7 @@ import TestSupport
                 // <prefix>/<container-name> = <host-ip>:<host-port>, and the address answers as that container.
                 let name = String(key.dropFirst("/app/servers/".count))
                 #expect(value.hasPrefix("127.0.0.1:"))
-                #expect(try shell("curl -sf --max-time 5 http://\(value)/").contains("hello from \(name)"))
+                #expect(try await shell("curl -sf --max-time 5 http://\(value)/").contains("hello from \(name)"))
             }
             try stack.harness.writeManifest("web", stack.harness.webManifest(
                 app: "web", replicas: 1, extra: "register: {prefix: /app/servers, drain: 0.5}"))
@@ -127,7 +127,7 @@ import TestSupport
         try await withStack(replicas: 2, ttl: 3) { stack in
             try stack.startAgent()
             let before = try await stack.waitForRegistered(2)
-            stack.agent?.kill()
+            await stack.agent?.kill()
             // Containers keep running; their keys go with the lease, within the TTL.
             let expired = await eventually(within: Double(stack.ttl) + 2) { ((try? await stack.servers()) ?? ["x": "x"]).isEmpty }
             #expect(expired, "keys of a dead agent expire within the TTL")
@@ -143,7 +143,7 @@ import TestSupport
         try await withStack(replicas: 2, ttl: 30) { stack in
             try stack.startAgent()
             try await stack.waitForRegistered(2)
-            stack.agent?.kill()
+            await stack.agent?.kill()
             let victim = try #require(try await stack.harness.runningContainers(app: "web").first)
             try await stack.harness.docker.removeContainer(victim.id, force: true)
             #expect(try await stack.servers()["/app/servers/\(victim.name)"] != nil, "the stale key is still there (TTL 30 s)")
@@ -172,7 +172,7 @@ import TestSupport
         try await withStack(replicas: 1, ttl: 30) { stack in
             try stack.startAgent(["--keep-registered"])
             let keys = try await stack.waitForRegistered(1)
-            stack.agent?.terminate()
+            await stack.agent?.terminate()
             #expect(try await stack.servers() == keys, "--keep-registered leaves the keys")
 
             let key = try #require(keys.keys.first)
@@ -184,7 +184,7 @@ import TestSupport
                 return lease != oldLease
             }
             #expect(takenOver)
-            stack.agent?.terminate()
+            await stack.agent?.terminate()
             #expect(try await stack.servers().isEmpty, "SIGTERM revokes the lease: the keys go at once")
             #expect(try await stack.harness.runningContainers(app: "web").count == 1, "and the containers stay")
         }

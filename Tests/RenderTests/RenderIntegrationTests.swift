@@ -60,6 +60,8 @@ import Testing
                         // A server appears in etcd: HAProxy routes to it.
                         try await client.put("/app/servers/web-a", "127.0.0.1:\(backendPort)")
                         let routed = try await probe.waitUntil { $0?.body == "backend A\n" }
+                        // The reload command returns once the new worker runs: its report may come just after.
+                        try await reports.waitFor(2)
                         var phases = ""
                         if case .updated(let check?, let reload?) = reports.all.last?.outcome {
                             phases = " (debounce 50 ms, haproxy -c \(milliseconds(check.duration)), reload command \(milliseconds(reload.duration)))"
@@ -77,6 +79,7 @@ import Testing
                         // Back again, then a value that makes the config invalid: it never reaches HAProxy.
                         try await client.put("/app/servers/web-a", "127.0.0.1:\(backendPort)")
                         try await probe.waitUntil { $0?.body == "backend A\n" }
+                        try await reports.waitFor(4)
                         let good = try String(contentsOfFile: destination, encoding: .utf8)
                         let rendersBefore = reports.all.count
                         try await client.put("/app/servers/web-bad", "not an address!!")

@@ -16,7 +16,7 @@ extension DockerClient {
     /// `since` and `until` in the past replay history. Maps to `GET /events?filters=…`.
     public func events(
         labels: [String], actions: [String] = [], since: Int? = nil, until: Int? = nil
-    ) -> AsyncThrowingStream<StreamEvent, any Error> {
+    ) -> HTTPStream {
         var filters = ["type": ["container"]]
         if !labels.isEmpty { filters["label"] = labels }
         if !actions.isEmpty { filters["event"] = actions }
