@@ -1,0 +1,140 @@
+"""Small helpers: logging, clocks, free ports, statistics, subprocesses."""
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+now = time.monotonic
+_START = now()
+VERBOSE = False
+
+
+def log(msg):
+    print(f"[bench {now() - _START:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def debug(msg):
+    if VERBOSE:
+        log(msg)
+
+
+class BenchError(Exception):
+    pass
+
+
+class Timeout(BenchError):
+    pass
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, interval=0.01, what="condition"):
+    """Polls predicate() until it returns something truthy; returns that value or raises Timeout."""
+    deadline = now() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if now() >= deadline:
+            raise Timeout(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+def run(cmd, check=True, timeout=600, capture=True, env=None, input=None):
+    """Runs a command; returns CompletedProcess (text). Raises BenchError with stderr on failure."""
+    debug("$ " + " ".join(cmd))
+    try:
+        p = subprocess.run(cmd, capture_output=capture, text=True, timeout=timeout, env=env, input=input)
+    except subprocess.TimeoutExpired as e:
+        raise BenchError(f"{' '.join(cmd)}: timed out after {timeout} s") from e
+    if check and p.returncode != 0:
+        raise BenchError(f"{' '.join(cmd)} exited with {p.returncode}: {(p.stderr or '').strip()[-800:]}")
+    return p
+
+
+class Stats:
+    """Median and spread of a list of samples."""
+
+    def __init__(self, samples):
+        self.samples = [s for s in samples if s is not None]
+
+    @property
+    def n(self):
+        return len(self.samples)
+
+    @property
+    def median(self):
+        return statistics.median(self.samples) if self.samples else None
+
+    @property
+    def min(self):
+        return min(self.samples) if self.samples else None
+
+    @property
+    def max(self):
+        return max(self.samples) if self.samples else None
+
+    @property
+    def iqr(self):
+        if len(self.samples) < 4:
+            return None
+        q = statistics.quantiles(self.samples, n=4, method="inclusive")
+        return (q[0], q[2])
+
+    def to_json(self):
+        return {"median": self.median, "min": self.min, "max": self.max, "iqr": self.iqr, "n": self.n,
+                "samples": self.samples}
+
+
+def proc_stat(pid):
+    """(utime+stime in seconds, VmRSS kB, VmHWM kB) of a process."""
+    u = proc_usage(pid)
+    return u["cpu"], u["rss"], u["hwm"]
+
+
+def proc_usage(pid):
+    """CPU seconds (utime+stime) and memory (kB: VmRSS, VmHWM, RssAnon, RssFile) of a process."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {"cpu": (int(fields[11]) + int(fields[12])) / ticks}  # utime, stime (fields 14 and 15 of stat)
+    names = {"VmRSS:": "rss", "VmHWM:": "hwm", "RssAnon:": "anon", "RssFile:": "file", "Threads:": "threads"}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key = line.split(None, 1)[0] if line.strip() else ""
+            if key in names:
+                out[names[key]] = int(line.split()[1])
+    return out
+
+
+class Sampler(threading.Thread):
+    """Samples a process's RSS every `interval` seconds; keeps the peak."""
+
+    def __init__(self, pid, interval=0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_rss = 0
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            try:
+                _, rss, _ = proc_stat(self.pid)
+                self.peak_rss = max(self.peak_rss, rss or 0)
+            except OSError:
+                return
+            self._halt.wait(self.interval)
+
+    def stop(self):
+        self._halt.set()
+        self.join()
+        return self.peak_rss
