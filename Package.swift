@@ -68,11 +68,13 @@ let package = Package(
             exclude: ["SUPPORTED.md"],
             swiftSettings: strictSettings
         ),
+        /// HAProxy's runtime API: which server changes it can make without a reload, and making them.
+        .target(name: "HAProxyRuntime", swiftSettings: strictSettings),
         /// confd's job: template resources rendered from etcd watches, staged, checked, swapped in, reloaded.
         .target(
             name: "Render",
             dependencies: [
-                "Etcd", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
+                "Etcd", "HAProxyRuntime", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -102,13 +104,14 @@ let package = Package(
         .testTarget(
             name: "RenderTests",
             dependencies: [
-                "Render", "Etcd", "HTTPTransport", "Templates", "TestSupport",
+                "Render", "Etcd", "HAProxyRuntime", "HTTPTransport", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
+        .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegistryTests",

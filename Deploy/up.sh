@@ -85,7 +85,8 @@ else
 fi
 
 # hecd render writes below $run/root, HAProxy reads from there; the templates' knobs come from the environment.
-export HECD_HAPROXY_BIND="*:$port" HECD_HAPROXY_STATS_PORT=$stats_port HECD_HAPROXY_PIDFILE=$run/haproxy.pid
+export HECD_HAPROXY_BIND="*:$port" HECD_HAPROXY_STATS_PORT=$stats_port HECD_HAPROXY_PIDFILE=$run/haproxy.pid \
+    HECD_HAPROXY_SOCKET=$run/haproxy.sock
 export HECD_DEST_ROOT=$run/root HECD_ETCD=$etcd_url
 cfg=$run/root/etc/hecd/haproxy.cfg
 hecd_log "rendering the first HAProxy configuration"

@@ -1,5 +1,6 @@
 import Etcd
 import Foundation
+import HAProxyRuntime
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -85,6 +86,8 @@ public final class ConfigRenderer: Service, Sendable {
         var lastView: [String: String]?
         /// The reload failed: run it again at the next render even when the file is unchanged.
         var reloadPending = false
+        /// Servers removed through HAProxy's runtime API that still had connections: deleted once they are gone.
+        var undeletedServers: [ServerReference] = []
     }
 
     private struct Shared {
@@ -141,10 +144,19 @@ public final class ConfigRenderer: Service, Sendable {
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown { [self] in
-                if let interval = options.pollInterval {
-                    try await poll(every: interval)
-                } else {
-                    try await watch()
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        if let interval = self.options.pollInterval {
+                            try await self.poll(every: interval)
+                        } else {
+                            try await self.watch()
+                        }
+                    }
+                    if self.resources.contains(where: \.resource.haproxyRuntimeAPI) {
+                        group.addTask { try await self.deleteServersLeftInMaintenance() }
+                    }
+                    try await group.next()
+                    group.cancelAll()
                 }
             }
         } catch is CancellationError {
@@ -257,6 +269,14 @@ public final class ConfigRenderer: Service, Sendable {
             shared.withLock {
                 $0.states[index].lastView = view
                 $0.states[index].reloadPending = outcome.needsReload
+                switch outcome {
+                case .updatedAtRuntime(_, _, let undeleted, _):
+                    $0.states[index].undeletedServers += undeleted
+                case .updated(_, .some, _):
+                    $0.states[index].undeletedServers = []  // A reload leaves no server of an old file behind.
+                default:
+                    break
+                }
             }
             let report = ResourceReport(resource: compiled.resource, outcome: outcome, keyCount: view.count, at: .now)
             reports.append(report)
@@ -282,10 +302,22 @@ public final class ConfigRenderer: Service, Sendable {
         case .wouldChange(let diff):
             logger.info("\(resource.name): \(destination) would change (--noop)")
             options.printDiff(diff)
-        case .updated(let check, let reload):
+        case .updated(let check, let reload, let runtimeFallback):
             var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
             if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
             if let reload { message += ", reloaded in \(Self.milliseconds(reload.duration))" }
+            if let runtimeFallback { message += " (a reload, not the runtime API: \(runtimeFallback))" }
+            logger.info("\(message)")
+        case .updatedAtRuntime(let check, let changes, let undeleted, let duration):
+            var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
+            if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
+            message += changes.isEmpty
+                ? ", no server changed: no reload"
+                : ", HAProxy changed at run time in \(Self.milliseconds(duration)), no reload: "
+                    + changes.map(\.description).joined(separator: " ")
+            if !undeleted.isEmpty {
+                message += "; in maintenance until their connections close: \(undeleted.map(\.description).joined(separator: ", "))"
+            }
             logger.info("\(message)")
         case .reloaded(let reload):
             logger.notice("\(resource.name): reload succeeded this time (\(Self.milliseconds(reload.duration)))")
@@ -303,7 +335,44 @@ public final class ConfigRenderer: Service, Sendable {
 
     private static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
-        return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
+        let tenths = seconds * 10_000 + attoseconds / 100_000_000_000_000
+        return tenths < 100 ? "\(tenths / 10).\(tenths % 10) ms" : "\(tenths / 10) ms"
+    }
+
+    // MARK: - HAProxy servers left in maintenance
+
+    /// Once a second, deletes the servers that the runtime API took out of HAProxy while connections were still
+    /// attached to them (HAProxy keeps idle kept-alive connections to a server for a while).
+    private func deleteServersLeftInMaintenance() async throws {
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            for (index, compiled) in resources.enumerated() {
+                let pending = shared.withLock { $0.states[index].undeletedServers }
+                guard !pending.isEmpty else { continue }
+                let destination = compiled.resource.destinationPath(root: options.write.destinationRoot)
+                guard let text = try? String(contentsOfFile: destination, encoding: .utf8) else { continue }
+                let config = HAProxyConfig(text)
+                // A server that is back in the file belongs to HAProxy again.
+                let inFile = Set(config.sections.flatMap { section in
+                    section.servers.map { ServerReference(backend: section.name ?? "", server: $0.name) }
+                })
+                let candidates = pending.filter { !inFile.contains($0) }
+                var deleted: [ServerReference] = []
+                if let path = config.adminSocketPath, !candidates.isEmpty {
+                    let updater = RuntimeUpdater(socket: HAProxyAdminSocket(path: path))
+                    let remaining = await updater.socket.run { _ in updater.deleteLeftovers(candidates) }
+                    deleted = candidates.filter { !remaining.contains($0) }
+                } else {
+                    deleted = candidates  // No admin socket any more: nothing left to do.
+                }
+                shared.withLock { shared in
+                    shared.states[index].undeletedServers.removeAll { inFile.contains($0) || deleted.contains($0) }
+                }
+                if !deleted.isEmpty {
+                    logger.debug("\(compiled.resource.name): deleted \(deleted.map(\.description).joined(separator: ", ")) from HAProxy (their connections closed)")
+                }
+            }
+        }
     }
 
     // MARK: - Reading etcd

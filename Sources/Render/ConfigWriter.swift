@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HAProxyRuntime
 
 /// How the writer treats destinations and commands.
 public struct WriteSettings: Sendable, Hashable {
@@ -34,7 +35,12 @@ public enum SyncOutcome: Sendable, Hashable {
     /// `--noop`: the destination would change like this; nothing was written or run.
     case wouldChange(diff: String)
     /// The new file passed its check and is in place; `reload` is the reload command's result (nil: none ran).
-    case updated(check: CommandResult?, reload: CommandResult?)
+    /// `runtimeFallback` says why HAProxy's runtime API could not make the change (`haproxy_runtime_api`).
+    case updated(check: CommandResult?, reload: CommandResult?, runtimeFallback: String? = nil)
+    /// The new file passed its check and is in place, and HAProxy's runtime API brought the running proxy to it
+    /// (`haproxy_runtime_api`): no reload. `undeleted` servers are in maintenance, to be deleted once their last
+    /// connection is gone.
+    case updatedAtRuntime(check: CommandResult?, changes: [ServerChange], undeleted: [ServerReference], duration: Duration)
     /// The content was already in place, and the reload that failed last time has now been run again.
     case reloaded(CommandResult)
     /// `check_cmd` refused the staged file: the destination and the running service are untouched.
@@ -49,7 +55,7 @@ public enum SyncOutcome: Sendable, Hashable {
     /// Whether the resource ended in a bad state (for `--onetime`'s exit status).
     public var isFailure: Bool {
         switch self {
-        case .unchanged, .wouldChange, .updated, .reloaded: false
+        case .unchanged, .wouldChange, .updated, .updatedAtRuntime, .reloaded: false
         case .checkFailed, .reloadFailed, .writeFailed, .renderFailed: true
         }
     }
@@ -63,7 +69,8 @@ public enum SyncOutcome: Sendable, Hashable {
 /// confd's sync, step by step: compare with the destination, stage the new content in the destination's folder
 /// (`.NAME.hecd-XXXXXX`) with the requested mode and owner, run `check_cmd` on the staged file, rename it into
 /// place (atomic on one file system), then run `reload_cmd`. A failed check removes the stage and leaves the
-/// destination alone.
+/// destination alone. With `haproxy_runtime_api`, a change of servers alone goes to the running HAProxy through
+/// its admin socket instead of `reload_cmd`.
 public struct ConfigWriter: Sendable {
     public var settings: WriteSettings
     public var runner: ShellCommandRunner
@@ -140,9 +147,48 @@ public struct ConfigWriter: Sendable {
         }
         Self.syncFolder(folder)
 
-        guard !settings.syncOnly, let reload = resource.reloadCommand else { return .updated(check: check, reload: nil) }
+        guard !settings.syncOnly else { return .updated(check: check, reload: nil) }
+        var runtimeFallback: String?
+        // After a failed reload HAProxy does not run the previous file: only a reload can catch up.
+        if resource.haproxyRuntimeAPI, !retryReload {
+            let previous = current.map { String(decoding: $0.bytes, as: UTF8.self) }
+            switch await Self.updateAtRuntime(from: previous, to: content) {
+            case .success(let changes, let undeleted, let duration):
+                return .updatedAtRuntime(check: check, changes: changes, undeleted: undeleted, duration: duration)
+            case .failure(let reason):
+                runtimeFallback = reason
+            }
+        }
+        guard let reload = resource.reloadCommand else {
+            return .updated(check: check, reload: nil, runtimeFallback: runtimeFallback)
+        }
         let result = await runner.run(reload, timeout: settings.commandTimeout, environment: settings.commandEnvironment)
-        return result.succeeded ? .updated(check: check, reload: result) : .reloadFailed(result)
+        return result.succeeded ? .updated(check: check, reload: result, runtimeFallback: runtimeFallback) : .reloadFailed(result)
+    }
+
+    private enum RuntimeUpdate {
+        case success([ServerChange], undeleted: [ServerReference], Duration)
+        case failure(String)
+    }
+
+    /// Brings the running HAProxy from `previous` (the file it runs) to `content` through the admin socket
+    /// that `content` opens, when only servers differ; otherwise says why a reload is needed.
+    private static func updateAtRuntime(from previous: String?, to content: String) async -> RuntimeUpdate {
+        guard let previous else { return .failure("there was no file before") }
+        let new = HAProxyConfig(content)
+        guard let path = new.adminSocketPath else {
+            return .failure("the config opens no admin socket (stats socket PATH level admin in global)")
+        }
+        switch ServerChangePlan.between(HAProxyConfig(previous), new) {
+        case .reload(let reason):
+            return .failure(reason)
+        case .runtime(let changes):
+            let start = ContinuousClock.now
+            let updater = RuntimeUpdater(socket: HAProxyAdminSocket(path: path))
+            let report = await updater.socket.run { _ in updater.apply(changes) }
+            if let failure = report.failure { return .failure(failure) }
+            return .success(changes, undeleted: report.undeleted, ContinuousClock.now - start)
+        }
     }
 
     /// `{{.src}}` (spaces allowed inside the braces) → the staged file, quoted for the shell when needed.

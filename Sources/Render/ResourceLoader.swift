@@ -44,6 +44,7 @@ public enum ResourceLoader {
     /// The keys a `[template]` table may hold.
     public static let templateKeys: [String] = [
         "src", "dest", "keys", "prefix", "mode", "uid", "gid", "owner", "check_cmd", "reload_cmd",
+        "haproxy_runtime_api",
     ]
 
     /// Reads every `*.toml` in `confdir/conf.d` (sorted by name; names starting with `.` are skipped) and
@@ -200,11 +201,19 @@ public enum ResourceLoader {
         }
         let check = string("check_cmd").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
         let reload = string("reload_cmd").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        var runtimeAPI = false
+        if let value = table["haproxy_runtime_api"] {
+            if let flag = value.bool {
+                runtimeAPI = flag
+            } else {
+                problem("haproxy_runtime_api", "haproxy_runtime_api must be true or false, not \(value.type)")
+            }
+        }
         guard problems.isEmpty else { throw ConfdirError(problems: problems) }
         return TemplateResource(
             file: file, source: source, sourcePath: (templatesFolder as NSString).appendingPathComponent(source),
             destination: destination, prefix: prefix, keys: keys, mode: mode, uid: uid, gid: gid,
-            checkCommand: check, reloadCommand: reload)
+            checkCommand: check, reloadCommand: reload, haproxyRuntimeAPI: runtimeAPI)
     }
 
     /// Octal permission bits: "0644", "644", "0o644"; at most 07777.

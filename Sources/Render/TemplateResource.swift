@@ -27,11 +27,14 @@ public struct TemplateResource: Sendable, Hashable {
     public var checkCommand: String?
     /// Runs after the destination was replaced.
     public var reloadCommand: String?
+    /// hecd's own key `haproxy_runtime_api`: when only servers change, the running HAProxy gets them through
+    /// the admin socket the config opens, and `reload_cmd` runs only for other changes.
+    public var haproxyRuntimeAPI: Bool
 
     public init(
         file: String, source: String, sourcePath: String, destination: String, prefix: String = "/",
         keys: [String], mode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil,
-        checkCommand: String? = nil, reloadCommand: String? = nil
+        checkCommand: String? = nil, reloadCommand: String? = nil, haproxyRuntimeAPI: Bool = false
     ) {
         self.file = file
         self.source = source
@@ -44,6 +47,7 @@ public struct TemplateResource: Sendable, Hashable {
         self.gid = gid
         self.checkCommand = checkCommand
         self.reloadCommand = reloadCommand
+        self.haproxyRuntimeAPI = haproxyRuntimeAPI
     }
 
     /// A short name for logs: the `.toml` file's name.

@@ -31,7 +31,7 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Poll etcd every this many seconds instead of watching it.")
     var interval: Double?
 
-    @Option(name: .long, help: "Quiet time after the last change of a burst before rendering, e.g. 50ms or 0.2s.")
+    @Option(name: .long, help: "Changes within this time of a render are batched until this much quiet, e.g. 50ms or 0.2s (a change after a quiet spell renders at once).")
     var debounce: DurationArgument = DurationArgument(.milliseconds(50))
 
     @Option(name: .long, help: "Longest delay from a change to its render while changes keep coming, e.g. 1s.")

@@ -31,6 +31,7 @@ import TestSupport
                         "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)",
                         "HECD_HAPROXY_STATS_PORT": String(freePort()),
                         "HECD_HAPROXY_PIDFILE": "\(folder)/haproxy.pid",
+                        "HECD_HAPROXY_SOCKET": "\(folder)/haproxy.sock",
                         "HECD_DEST_ROOT": folder,
                         "HECD_ETCD": etcd.clientURL,
                     ]

@@ -254,6 +254,6 @@ import TestSupport
 
 extension SyncOutcome {
     var reloadResult: CommandResult? {
-        if case .updated(_, let reload) = self { reload } else { nil }
+        if case .updated(_, let reload, _) = self { reload } else { nil }
     }
 }

@@ -43,40 +43,49 @@ func take(_ scheduler: inout DebounceScheduler<FakeInstant>, _ now: FakeInstant)
         return fired
     }
 
-    @Test func aBurstOf50ChangesGivesOneRender() {
-        // 50 replicas registering 2 ms apart.
+    @Test func aBurstOf50ChangesGivesTwoRendersTheFirstAtOnce() {
+        // 50 replicas registering 2 ms apart: the first change is rendered at once, the other 49 together.
         let burst = (0..<50).map { Duration.milliseconds(2 * $0) }
         let fired = renders(changes: burst, debounce: .milliseconds(50), maxWait: .seconds(1), end: .seconds(10))
-        #expect(fired == [.milliseconds(98 + 50)])
+        #expect(fired == [.zero, .milliseconds(98 + 50)])
     }
 
     @Test func aSteadyStreamRendersEveryMaxWait() {
-        // A change every 10 ms for 5 s: the quiet time never comes, the max wait caps each batch.
+        // A change every 10 ms for 5 s: after the first, the quiet time never comes; the max wait caps each batch.
         let stream = (0..<500).map { Duration.milliseconds(10 * $0) }
         let fired = renders(changes: stream, debounce: .milliseconds(50), maxWait: .seconds(1), end: .seconds(10))
-        #expect(fired == (1...5).map { Duration.seconds($0) })
+        #expect(fired == [.zero] + (0..<5).map { .milliseconds(1010) + .seconds($0) })
     }
 
-    @Test func separateChangesRenderSeparately() {
+    @Test func separateChangesRenderAtOnceAndAFollowerWaits() {
         let fired = renders(
             changes: [.zero, .milliseconds(500), .milliseconds(510)], debounce: .milliseconds(50), maxWait: .seconds(1),
             end: .seconds(5))
-        #expect(fired == [.milliseconds(50), .milliseconds(560)])
+        #expect(fired == [.zero, .milliseconds(500), .milliseconds(560)])
     }
 
-    @Test func nothingIsDueBeforeTheQuietTime() {
+    @Test func aChangeSoonAfterARenderWaitsForTheQuietTime() {
         var scheduler = DebounceScheduler<FakeInstant>(debounce: .milliseconds(50), maxWait: .seconds(1))
         #expect(scheduler.deadline == nil)
         #expect(!take(&scheduler, .zero))
         scheduler.changed(at: .zero)
         #expect(scheduler.hasPending)
-        #expect(!take(&scheduler, FakeInstant(offset: .milliseconds(49))))
+        #expect(scheduler.deadline == .zero)
+        #expect(take(&scheduler, .zero))
+        #expect(!scheduler.hasPending)
+
+        scheduler.changed(at: FakeInstant(offset: .milliseconds(20)))
+        #expect(!take(&scheduler, FakeInstant(offset: .milliseconds(69))))
         scheduler.changed(at: FakeInstant(offset: .milliseconds(40)))
         #expect(scheduler.deadline == FakeInstant(offset: .milliseconds(90)))
         #expect(!take(&scheduler, FakeInstant(offset: .milliseconds(89))))
         #expect(take(&scheduler, FakeInstant(offset: .milliseconds(90))))
         #expect(!scheduler.hasPending)
         #expect(!take(&scheduler, FakeInstant(offset: .seconds(9))))
+
+        // Quiet for longer than the debounce since the last render: at once again.
+        scheduler.changed(at: FakeInstant(offset: .seconds(10)))
+        #expect(scheduler.deadline == FakeInstant(offset: .seconds(10)))
     }
 
     @Test func maxWaitIsNeverShorterThanDebounce() {

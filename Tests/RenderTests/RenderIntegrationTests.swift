@@ -1,6 +1,7 @@
 import Etcd
 import Foundation
 import Glibc
+import HAProxyRuntime
 import Logging
 import Render
 import TestSupport
@@ -25,6 +26,12 @@ import Testing
         return port
     }
 
+    /// The pid of the HAProxy worker that answers on the admin socket (it changes with each reload).
+    func workerPid(_ admin: HAProxyAdminSocket) async throws -> String {
+        let info = try await admin.run { socket in Result { try socket.execute("show info") } }.get()
+        return info.split(separator: "\n").first { $0.hasPrefix("Pid:") }.map(String.init) ?? "no pid in: \(info)"
+    }
+
     @Test func haproxyFollowsEtcdAndNeverLoadsABrokenConfig() async throws {
         try await withTemporaryFolder("render-haproxy") { folder in
             try await withEtcd { etcd in
@@ -44,6 +51,7 @@ import Testing
                                 commandEnvironment: ["HECD_HAPROXY_PIDFILE": pidFile]),
                             environment: [
                                 "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)", "HECD_HAPROXY_STATS_PORT": "\(freePort())",
+                                "HECD_HAPROXY_SOCKET": folder.file("haproxy.sock"),
                             ]),
                         logger: logs.logger, observer: reports.observer)
                     try await whileRunning(renderer) {
@@ -57,29 +65,56 @@ import Testing
                         let probe = ProxyProbe(port: proxyPort)
                         try await probe.waitUntil { $0?.status == 503 }
 
-                        // A server appears in etcd: HAProxy routes to it.
+                        // A server appears in etcd: HAProxy routes to it. The reload owed since the start
+                        // carries it (HAProxy may not run the file of before).
                         try await client.put("/app/servers/web-a", "127.0.0.1:\(backendPort)")
                         let routed = try await probe.waitUntil { $0?.body == "backend A\n" }
                         // The reload command returns once the new worker runs: its report may come just after.
                         try await reports.waitFor(2)
-                        var phases = ""
-                        if case .updated(let check?, let reload?) = reports.all.last?.outcome {
-                            phases = " (debounce 50 ms, haproxy -c \(milliseconds(check.duration)), reload command \(milliseconds(reload.duration)))"
+                        guard case .updated(let check?, let reload?, _) = reports.all.last?.outcome else {
+                            throw TestFailure("the owed reload did not run: \(String(describing: reports.all.last?.outcome))")
                         }
-                        print("etcd put → HAProxy routing: \(milliseconds(routed))\(phases)")
-                        #expect(reports.all.last?.outcome.isUpdated == true)
+                        print("etcd put → HAProxy routing, by a reload: \(milliseconds(routed)) (haproxy -c \(milliseconds(check.duration)), reload command \(milliseconds(reload.duration)))")
                         #expect(try String(contentsOfFile: destination, encoding: .utf8)
                             .contains("server web-a 127.0.0.1:\(backendPort) check inter 2s fall 2 rise 1"))
+                        let admin = HAProxyAdminSocket(path: folder.file("haproxy.sock"))
+                        let worker = try await workerPid(admin)
 
-                        // It goes away: HAProxy stops routing to it.
+                        // It goes away, and comes back: the runtime API changes the running HAProxy, which
+                        // keeps its worker (no reload).
                         try await client.delete("/app/servers/web-a")
                         let gone = try await probe.waitUntil { $0?.status == 503 }
-                        print("etcd delete → HAProxy stops routing: \(milliseconds(gone))")
-
-                        // Back again, then a value that makes the config invalid: it never reaches HAProxy.
+                        try await reports.waitFor(3)
+                        guard case .updatedAtRuntime(let check?, let changes, _, _) = reports.all.last?.outcome else {
+                            throw TestFailure("a removed server took no runtime change: \(String(describing: reports.all.last?.outcome))")
+                        }
+                        #expect(changes == [.remove(backend: "servers", server: "web-a")])
+                        print("etcd delete → HAProxy stops routing, by the runtime API: \(milliseconds(gone)) (haproxy -c \(milliseconds(check.duration)))")
                         try await client.put("/app/servers/web-a", "127.0.0.1:\(backendPort)")
-                        try await probe.waitUntil { $0?.body == "backend A\n" }
+                        let back = try await probe.waitUntil { $0?.body == "backend A\n" }
                         try await reports.waitFor(4)
+                        guard case .updatedAtRuntime(_, let added, _, _) = reports.all.last?.outcome, added.count == 1 else {
+                            throw TestFailure("a new server took no runtime change: \(String(describing: reports.all.last?.outcome))")
+                        }
+                        print("etcd put → HAProxy routing, by the runtime API: \(milliseconds(back))")
+                        #expect(try await workerPid(admin) == worker)
+                        #expect(logs.all.contains { $0.message.contains("HAProxy changed at run time") })
+
+                        // A change beyond servers (the stats page's password) needs a reload, and gets one.
+                        try await client.put("/hecd/haproxy/stats-auth", "admin:s3cret")
+                        try await reports.waitFor(5)
+                        guard case .updated(_, _?, let fallback?) = reports.all.last?.outcome else {
+                            throw TestFailure("a change beyond servers was not reloaded: \(String(describing: reports.all.last?.outcome))")
+                        }
+                        #expect(fallback.contains("listen stats changed beyond its servers"))
+                        try await client.delete("/hecd/haproxy/stats-auth")
+                        try await reports.waitFor(6)
+                        #expect(try await workerPid(admin) != worker)
+                        for _ in 0..<5 {
+                            #expect(await probe.get()?.body == "backend A\n")
+                        }
+
+                        // A value that makes the config invalid: it never reaches HAProxy.
                         let good = try String(contentsOfFile: destination, encoding: .utf8)
                         let rendersBefore = reports.all.count
                         try await client.put("/app/servers/web-bad", "not an address!!")
@@ -130,6 +165,7 @@ import Testing
                                 destinationRoot: folder.file("root"), commandEnvironment: ["HECD_HAPROXY_PIDFILE": pidFile]),
                             environment: [
                                 "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)", "HECD_HAPROXY_STATS_PORT": "\(freePort())",
+                                "HECD_HAPROXY_SOCKET": folder.file("haproxy.sock"),
                             ]),
                         logger: LogRecorder().logger, observer: reports.observer)
                     try await whileRunning(renderer) {
@@ -176,7 +212,7 @@ import Testing
                             environment: ["HECD_HAPROXY_BIND": "127.0.0.1:8080", "HECD_NGINX_LISTEN": "127.0.0.1:8080"]))
                     let summary = try await renderer.renderOnce()
                     let outcome = try #require(summary.reports.first?.outcome)
-                    guard case .updated(let check, _) = outcome else {
+                    guard case .updated(let check, _, _) = outcome else {
                         throw TestFailure("\(name) did not render and pass its check_cmd: \(outcome)")
                     }
                     #expect(check?.succeeded == true)

@@ -80,6 +80,7 @@ class Render:
         self.web_port, self.stats_port = free_port(), free_port()
         self.env = {**os.environ, "HECD_HAPROXY_BIND": f"127.0.0.1:{self.web_port}",
                     "HECD_HAPROXY_STATS_PORT": str(self.stats_port), "HECD_HAPROXY_PIDFILE": self.pidfile,
+                    "HECD_HAPROXY_SOCKET": os.path.join(self.dir, "haproxy.sock"),
                     "HECD_HAPROXY_CHECK_URI": "/healthz", "HECD_DEST_ROOT": self.root}
         self.haproxy = None
         self.proc = None
