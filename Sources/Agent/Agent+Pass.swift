@@ -52,7 +52,7 @@ extension Agent {
         if let prober {
             // With a registry, a container is ready once it answers; rollouts wait for that.
             let hidden = Set(observed.filter { $0.state != .running }.map(\.id))
-            view = registrationView(containers, specs: specs, hidden: hidden, state: &state)
+            view = registrationView(containers, specs: specs, hidden: hidden, reportedHostIPProblems: &state.reportedHostIPProblems)
             ready = prober.update(view.registrations.map(\.target))
             for index in observed.indices where observed[index].state == .running {
                 observed[index].ready = ready.contains(observed[index].id)
@@ -60,7 +60,7 @@ extension Agent {
         }
         let now = Date()
         let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
-        await publish(view, ready: ready, observed: observed, plan: plan, state: state)
+        await publish(view, ready: ready, observed: observed, plan: plan, apps: state.manifests.desired.apps)
         // Registered containers drain before they stop.
         let keyByContainer = Dictionary(
             view.registrations.filter { ready.contains($0.containerID) }.map { ($0.containerID, $0.key) },
@@ -88,7 +88,23 @@ extension Agent {
                 jobs.append(backgroundJob(for: container.id) { await self.remove(container, exitCode: exitCode) })
             }
         }
-        for failedApp in await createAll(creates) {
+        let failedApps = await withTaskGroup(of: [String]?.self) { group in
+            group.addTask { [creates] in await self.createAll(creates) }
+            if !creates.isEmpty {
+                group.addTask { [observed] in
+                    await self.registerWhileCreating(specs: specs, observed: observed, plan: plan)
+                    return nil
+                }
+            }
+            var failed: [String] = []
+            for await result in group {
+                guard let result else { continue }
+                failed = result
+                group.cancelAll()
+            }
+            return failed
+        }
+        for failedApp in failedApps {
             state.reconciler.recordFailure(app: failedApp, at: Date())
             requestPass()
         }

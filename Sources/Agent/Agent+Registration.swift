@@ -32,7 +32,8 @@ struct RegistrationView {
 extension Agent {
     /// Registry keys, addresses and probe targets of the running containers.
     func registrationView(
-        _ containers: [ContainerSummary], specs: [String: AppSpec], hidden: Set<String>, state: inout PassState
+        _ containers: [ContainerSummary], specs: [String: AppSpec], hidden: Set<String>,
+        reportedHostIPProblems: inout Set<String>
     ) -> RegistrationView {
         var view = RegistrationView()
         for summary in containers {
@@ -56,7 +57,7 @@ extension Agent {
             else { continue }
             let bindingIP = binding.ip.flatMap { ["", "0.0.0.0", "::"].contains($0) ? nil : $0 }
             guard let hostIP = configuration.hostIP ?? bindingIP else {
-                if state.reportedHostIPProblems.insert(app).inserted {
+                if reportedHostIPProblems.insert(app).inserted {
                     logger.error(
                         "cannot register \(app): Docker publishes its ports on all addresses, so the host IP is not known; start the agent with --host-ip IP or --host-interface NAME",
                         metadata: ["app": "\(app)"])
@@ -74,14 +75,14 @@ extension Agent {
     }
 
     /// Tells the registry what to announce, and publishes the agent's record.
-    func publish(_ view: RegistrationView, ready: Set<String>, observed: [ObservedContainer], plan: Plan, state: PassState) async {
+    func publish(_ view: RegistrationView, ready: Set<String>, observed: [ObservedContainer], plan: Plan, apps specs: [AppSpec]) async {
         guard let registry else { return }
         let announced = view.registrations.filter { ready.contains($0.containerID) }
         keysByContainer.withLock { keys in
             keys = Dictionary(announced.map { ($0.containerID, $0.key) }, uniquingKeysWith: { first, _ in first })
         }
         var apps: [String: AgentRecord.AppStatus] = [:]
-        for spec in state.manifests.desired.apps {
+        for spec in specs {
             apps[spec.name] = AgentRecord.AppStatus(
                 desired: spec.replicas,
                 running: observed.filter { $0.app == spec.name && $0.state == .running }.count,
@@ -95,5 +96,28 @@ extension Agent {
         await registry.update(
             desired: Dictionary(announced.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
             owned: view.owned, prefixes: view.prefixes, record: record)
+    }
+}
+
+extension Agent {
+    /// While a pass creates containers (50 take seconds, 8 at a time), announces each one as soon as it is
+    /// ready rather than after the last create: woken by `start` events and readiness changes, until cancelled.
+    /// The agent record keeps the pass's counts until the next pass.
+    func registerWhileCreating(specs: [String: AppSpec], observed: [ObservedContainer], plan: Plan) async {
+        guard let prober, registry != nil else { return }
+        var reportedHostIPProblems: Set<String> = []
+        let apps = Array(specs.values)
+        while !Task.isCancelled {
+            await registrationRefresh.wait()
+            guard !Task.isCancelled,
+                let containers = try? await docker.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
+            else { continue }
+            // Containers being retired or reported dead stay out, as in a pass.
+            let hidden = inFlight.withLock { $0 }.union(diedByEvent.withLock { Set($0.keys) })
+            let view = registrationView(containers, specs: specs, hidden: hidden, reportedHostIPProblems: &reportedHostIPProblems)
+            let ready = prober.update(view.registrations.map(\.target))
+            guard !Task.isCancelled else { return }
+            await publish(view, ready: ready, observed: observed, plan: plan, apps: apps)
+        }
     }
 }

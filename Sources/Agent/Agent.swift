@@ -33,6 +33,8 @@ public final class Agent: Service {
     /// moment after its `die` event, and no later event follows a crash, so the event is trusted over
     /// the list until the list agrees. Values are the exit codes the events carried.
     let diedByEvent = Mutex<[String: Int?]>([:])
+    /// Wakes `registerWhileCreating`: a container started, or its readiness changed.
+    let registrationRefresh = WakeSignal()
 
     public init(configuration: AgentConfiguration, docker: DockerClient, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
@@ -42,7 +44,11 @@ public final class Agent: Service {
         let (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.wakeSignals = wakeSignals
         self.wake = wake
-        self.prober = registry == nil ? nil : ReadinessProber { wake.yield() }
+        let registrationRefresh = registrationRefresh
+        self.prober = registry == nil ? nil : ReadinessProber {
+            wake.yield()
+            registrationRefresh.signal()
+        }
     }
 
     /// What should happen at the next pass.
@@ -109,6 +115,7 @@ public final class Agent: Service {
                     requestPass()
                 case "start", "destroy":
                     diedByEvent.withLock { $0[event.containerID] = nil }
+                    if event.action == "start" { registrationRefresh.signal() }
                     requestPass()
                 case "stop", "oom", "pause", "unpause":
                     requestPass()

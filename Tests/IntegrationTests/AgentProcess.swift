@@ -19,7 +19,7 @@ final class AgentProcess: @unchecked Sendable {
 
     init(arguments: [String], command: String = "agent", environment: [String: String] = [:]) throws {
         logFile = NSTemporaryDirectory() + "hecd-agent-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = [command] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

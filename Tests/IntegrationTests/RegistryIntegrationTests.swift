@@ -109,6 +109,27 @@ import TestSupport
         }
     }
 
+    @Test func aBigScaleUpRegistersTheFirstContainersWhileTheLastAreStillStarting() async throws {
+        try await withStack(replicas: 0) { stack in
+            try stack.startAgent(["--parallel", "4"])
+            try await stack.waitForRegistered(0)
+            try stack.harness.writeManifest("web", stack.harness.webManifest(
+                app: "web", replicas: 16, extra: "register: {prefix: /app/servers, drain: 0.5}"))
+            // 16 containers, 4 at a time: the first are ready long before the last is started.
+            var startedWhenFirstRegistered: Int?
+            let registered = await eventually(within: 30) {
+                let keys = (try? await stack.client.count(prefix: "/app/servers/").count) ?? 0
+                let started = (try? await stack.harness.runningContainers(app: "web").count) ?? 0
+                if keys > 0, startedWhenFirstRegistered == nil { startedWhenFirstRegistered = started }
+                return keys > 0
+            }
+            #expect(registered)
+            let started = try #require(startedWhenFirstRegistered)
+            #expect(started < 16, "the first key came only once all 16 containers ran")
+            try await stack.waitForRegistered(16, within: 60)
+        }
+    }
+
     @Test func scaleDownDeregistersBeforeStopping() async throws {
         try await withStack(replicas: 2, drain: 2) { stack in
             try stack.startAgent()
