@@ -186,6 +186,40 @@ import TestSupport
         }
     }
 
+    @Test func withoutAUsableAdminSocketTheRuntimeAPIFallsBackToTheReload() async throws {
+        try await withTemporaryFolder { folder in
+            var runtime = resource(folder, reload: "echo reloaded >> \(folder.file("reloads"))")
+            runtime.haproxyRuntimeAPI = true
+            let writer = ConfigWriter()
+            let backend = "backend servers\n    balance roundrobin\n"
+            // The first file: nothing to compare with.
+            var outcome = await writer.sync(runtime, content: backend)
+            guard case .updated(_, _?, let first?) = outcome else {
+                Issue.record("expected a reload, got \(outcome)")
+                return
+            }
+            #expect(first == "there was no file before")
+            // A server comes, but the config opens no admin socket.
+            outcome = await writer.sync(runtime, content: backend + "    server a 10.0.0.1:80\n")
+            guard case .updated(_, _?, let noSocket?) = outcome else {
+                Issue.record("expected a reload, got \(outcome)")
+                return
+            }
+            #expect(noSocket.contains("opens no admin socket"))
+            // An admin socket nobody listens on: the server change is tried, fails, and the reload follows.
+            let withSocket = "global\n    stats socket \(folder.file("nobody.sock")) level admin\n" + backend
+            _ = await writer.sync(runtime, content: withSocket + "    server a 10.0.0.1:80\n")
+            outcome = await writer.sync(runtime, content: withSocket + "    server b 10.0.0.2:80\n")
+            guard case .updated(_, _?, let refused?) = outcome else {
+                Issue.record("expected a reload, got \(outcome)")
+                return
+            }
+            #expect(refused.contains("cannot connect"))
+            #expect(folder.read("reloads") == String(repeating: "reloaded\n", count: 4))
+            #expect(folder.read("out/app.cfg")?.contains("server b 10.0.0.2:80") == true)
+        }
+    }
+
     @Test func destinationRootGoesInFrontAndFoldersAreCreated() async throws {
         try await withTemporaryFolder { folder in
             let writer = ConfigWriter(settings: WriteSettings(destinationRoot: folder.file("root")))

@@ -120,11 +120,11 @@ class Render:
             raise BenchError(f"haproxy exited with {self.haproxy.returncode}; see {self.dir}/haproxy.log")
         return True
 
-    def start_render(self, args=()):
+    def start_render(self, args=(), confdir=None):
         self.args = list(args)
         self.logfile = open(self.log_path, "a")
-        self.proc = subprocess.Popen([self.binary, "render", "--confdir", self.confdir, "--etcd", self.etcd.url,
-                                      *self.args], stdout=self.logfile, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen([self.binary, "render", "--confdir", confdir or self.confdir,
+                                      "--etcd", self.etcd.url, *self.args], stdout=self.logfile, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=self.env, start_new_session=True)
         time.sleep(1.0)  # its first read of etcd and its watch
         if self.proc.poll() is not None:
@@ -142,17 +142,39 @@ class Render:
                 self.proc.wait()
         self.proc = None
 
-    def restart(self, args=()):
+    def restart(self, args=(), confdir=None):
         self.stop_render()
-        self.start_render(args)
+        self.start_render(args, confdir)
 
     def reloads(self):
-        """How many times render has replaced the file (and reloaded HAProxy) so far."""
+        """How many times render has reloaded HAProxy so far (runtime-API changes are not reloads)."""
+        return self._log_count("reloaded in ")
+
+    def runtime_updates(self):
+        """How many times render has changed HAProxy's servers through the runtime API so far."""
+        return self._log_count("HAProxy changed at run time")
+
+    def _log_count(self, needle):
         try:
             with open(self.log_path) as f:
-                return sum(1 for line in f if ": updated " in line)
+                return sum(1 for line in f if needle in line)
         except OSError:
             return 0
+
+    def reload_only_confdir(self):
+        """A copy of the confd folder with `haproxy_runtime_api = false`: every change is a reload."""
+        import shutil
+        copy = os.path.join(self.dir, "confd-reload-only")
+        if not os.path.exists(copy):
+            shutil.copytree(self.confdir, copy)
+            toml = os.path.join(copy, "conf.d", "haproxy.toml")
+            with open(toml) as f:
+                text = f.read()
+            if "haproxy_runtime_api = true" not in text:
+                raise BenchError(f"{toml}: no `haproxy_runtime_api = true` to turn off")
+            with open(toml, "w") as f:
+                f.write(text.replace("haproxy_runtime_api = true", "haproxy_runtime_api = false"))
+        return copy
 
     def log_tail(self, n=15):
         try:
