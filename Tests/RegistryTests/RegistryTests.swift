@@ -43,9 +43,10 @@ import Testing
                 record: AgentRecord(agent: "host-a", hostIP: "10.0.0.5", version: "t", startedAt: 0, lease: 0, apps: [:]))
             #expect(await until { store.keys["/app/servers/web-2"] == "10.0.0.5:32769" })
             #expect(store.keys["/app/servers/web-1"] == "10.0.0.5:32768")
+            // The record follows the keys (a write of its own).
+            #expect(await until { store.keys["/hecd/agents/host-a"]?.contains("\"hostIP\":\"10.0.0.5\"") == true })
             let leases = Set(["/app/servers/web-1", "/app/servers/web-2", "/hecd/agents/host-a"].compactMap(store.lease(of:)))
             #expect(leases.count == 1, "every key hangs on the agent's one lease")
-            #expect(store.keys["/hecd/agents/host-a"]?.contains("\"hostIP\":\"10.0.0.5\"") == true)
         }
         #expect(store.keys.isEmpty, "shutting down revokes the lease: every key goes at once")
     }
