@@ -26,6 +26,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        /// glibc's malloc tuning calls (`mallopt`, `malloc_trim`).
+        .systemLibrary(name: "CMalloc"),
         /// HTTP over a Unix socket or TCP on libcurl, blocking calls on threads of its own.
         .target(
             name: "HTTPTransport",
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", "Registry",
+                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", "Registry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -273,6 +273,14 @@ hecd_swift_build() {
     swift build "$@" || hecd_fail "swift build $* failed: read the compiler errors above" || return 1
 }
 
+# hecd_release_build [ARGS...]: the release build that is deployed and measured: the Swift runtime and Foundation
+# linked in statically and lld's packed relocations, which the loader no longer has to read and copy at start
+# (the agent: 11 MB less resident memory than a dynamically linked build with 200 containers).
+hecd_release_build() {
+    hecd_swift_build -c release --product hecd --static-swift-stdlib \
+        -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs "$@"
+}
+
 # Removes the containers that tests label io.hecd.test=1 (leftovers of aborted runs).
 hecd_remove_test_containers() {
     local ids

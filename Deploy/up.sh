@@ -67,7 +67,7 @@ trap 'exit 130' INT TERM
 
 hecd_build_demo_image hecd-demo:1
 hecd_log "building hecd (release)"
-hecd_swift_build -c release --product hecd
+hecd_release_build
 hecd=$root/.build/release/hecd
 
 if curl -sf -m 2 "$etcd_url/health" >/dev/null 2>&1; then

@@ -165,6 +165,7 @@ public final class Agent: Service {
             }
             let jobs = await runPass(&pass, reloadManifests: reload)
             for job in jobs { background.addTask(operation: job) }
+            MallocTuning.releaseFreeMemory()
         }
     }
 }

@@ -131,8 +131,8 @@ def main(argv):
     if binary is None:
         if args.hecd:
             raise SystemExit(f"--hecd {args.hecd}: not an executable file")
-        log("building hecd: swift build -c release --scratch-path .build-bench (several minutes on 2 cores)")
-        sh_lib(repo, f"cd '{repo}' && hecd_swift_build -c release --product hecd --scratch-path .build-bench")
+        log("building hecd: Deploy/lib.sh's release build, --scratch-path .build-bench (several minutes on 2 cores)")
+        sh_lib(repo, f"cd '{repo}' && hecd_release_build --scratch-path .build-bench")
         binary = find_binary(None, repo)
     render_ok, _ = has_render(binary)
     log(f"hecd binary {binary}; `hecd render` {'available' if render_ok else 'not built'}")

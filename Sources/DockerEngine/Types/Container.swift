@@ -172,19 +172,90 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
 }
 
 /// Docker's RFC 3339 times with nanoseconds; "0001-01-01T00:00:00Z" means never.
+///
+/// Parsed by hand rather than with `ISO8601DateFormatter`: on Linux that class is backed by ICU, and
+/// the first one created pulls about 4 MB of ICU code and calendar data into the agent's memory.
 enum DockerTime {
     static func parse(_ text: String?) -> Date? {
         guard let text, !text.hasPrefix("0001-") else { return nil }
-        var base = text
-        var fraction = 0.0
-        if let dot = text.firstIndex(of: ".") {
-            let afterDot = text[text.index(after: dot)...]
-            let digits = afterDot.prefix { $0.isNumber }
-            fraction = Double("0." + digits) ?? 0
-            base = String(text[..<dot]) + String(afterDot.dropFirst(digits.count))
+        var scanner = TimeScanner(text)
+        guard let year = scanner.digits(4), scanner.skip("-"), let month = scanner.digits(2), scanner.skip("-"),
+            let day = scanner.digits(2), scanner.skip("T") || scanner.skip("t"),
+            let hour = scanner.digits(2), scanner.skip(":"), let minute = scanner.digits(2), scanner.skip(":"),
+            let second = scanner.digits(2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+        else { return nil }
+        let fraction = scanner.skip(".") ? scanner.fraction() : 0
+        let offsetSeconds: Int
+        if scanner.skip("Z") || scanner.skip("z") {
+            offsetSeconds = 0
+        } else {
+            let sign = scanner.skip("+") ? 1 : scanner.skip("-") ? -1 : 0
+            guard sign != 0, let offsetHours = scanner.digits(2), scanner.skip(":"),
+                let offsetMinutes = scanner.digits(2)
+            else { return nil }
+            offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         }
-        let formatter = ISO8601DateFormatter()
-        guard let date = formatter.date(from: base) else { return nil }
-        return date.addingTimeInterval(fraction)
+        guard scanner.isAtEnd else { return nil }
+        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
+        return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
+    }
+
+    /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (Howard Hinnant's
+    /// `days_from_civil`).
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * ((month + 9) % 12) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+}
+
+/// Reads a timestamp's ASCII fields front to back.
+private struct TimeScanner {
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    var isAtEnd: Bool { index == bytes.count }
+
+    /// Consumes `character` if it comes next.
+    mutating func skip(_ character: Unicode.Scalar) -> Bool {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: character) else { return false }
+        index += 1
+        return true
+    }
+
+    /// Consumes exactly `count` decimal digits and returns their value.
+    mutating func digits(_ count: Int) -> Int? {
+        guard index + count <= bytes.count else { return nil }
+        var value = 0
+        for byte in bytes[index..<index + count] {
+            guard let digit = Self.digit(byte) else { return nil }
+            value = value * 10 + digit
+        }
+        index += count
+        return value
+    }
+
+    /// Consumes the digits after a decimal point and returns them as a fraction of a second (to the
+    /// nanosecond; further digits are skipped).
+    mutating func fraction() -> Double {
+        var nanoseconds = 0
+        var scale = 100_000_000
+        while index < bytes.count, let digit = Self.digit(bytes[index]) {
+            nanoseconds += digit * scale
+            scale /= 10
+            index += 1
+        }
+        return Double(nanoseconds) / 1e9
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) ? Int(byte - UInt8(ascii: "0")) : nil
     }
 }
