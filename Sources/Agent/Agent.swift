@@ -80,7 +80,9 @@ public final class Agent: Service {
             "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(docker.host)")
 
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding: a group that is never awaited would keep every finished stop and removal (about
+            // 8 kB each: 1.6 MB per 200 containers scaled up and down).
+            await withDiscardingTaskGroup { group in
                 group.addTask { await self.followDockerEvents() }
                 group.addTask { await self.tick() }
                 if let registry { group.addTask { await registry.run() } }
@@ -152,7 +154,7 @@ public final class Agent: Service {
         }
     }
 
-    private func reconcileLoop(background: inout TaskGroup<Void>) async {
+    private func reconcileLoop(background: inout DiscardingTaskGroup) async {
         var pass = PassState(reconciler: Reconciler(policy: configuration.backoff))
         for await _ in wakeSignals {
             let reload = pending.withLock { work in

@@ -59,7 +59,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        MallocTuning.limitArenas()
+        MallocTuning.limitArenas(to: 1)
         let environment = ProcessInfo.processInfo.environment
         let logger = LogSetup.bootstrap(level: logLevel, label: "hecd.agent")
         let host: DockerHost

@@ -368,6 +368,8 @@ def _footprint(ctx, small, large):
         if n == large:
             s["anon_large"].append(u1.get("anon", 0) / 1024)
             s["file_large"].append(u1.get("file", 0) / 1024)
+            s.setdefault("pss_large", []).append(u1.get("pss", 0) / 1024)
+            s.setdefault("private_large", []).append(u1.get("private", 0) / 1024)
         log(f"idle {window:.0f} s with {n} containers: {total / window:.2f} etcd requests/s "
             f"({grpc_breakdown(before, after)}), agent CPU {s[f'cpu_{n}'][-1]:.2f} %, RSS {u1['rss'] / 1024:.1f} MB")
 
@@ -436,9 +438,14 @@ def _footprint(ctx, small, large):
     rep.row(case, f"agent resident memory, idle, {large} containers", big, unit="MB", target="< 30 MB",
             met=big.median < 30)
     peak = Stats(s["peak_rss_scale"])
-    rep.row(case, f"… of which file-backed (shared libraries: Swift runtime, Foundation, libcurl, OpenSSL)",
+    rep.row(case, f"… of which file-backed (the hecd binary's code, libcurl, OpenSSL, libc, …)",
             Stats(s["file_large"]), unit="MB")
     rep.row(case, f"… of which anonymous (heap, stacks)", Stats(s["anon_large"]), unit="MB")
+    if s.get("pss_large"):
+        rep.row(case, f"agent proportional memory (PSS: shared pages split among their users), {large} containers",
+                Stats(s["pss_large"]), unit="MB")
+        rep.row(case, f"agent private memory (USS: pages no other process maps), {large} containers",
+                Stats(s["private_large"]), unit="MB")
     rep.row(case, f"agent peak resident memory while scaling 0→{large}", peak, unit="MB", target="< 30 MB",
             met=peak.median < 30)
     rep.row(case, f"agent CPU, idle, {small} containers", Stats(s[f"cpu_{small}"]), unit="% of a core")

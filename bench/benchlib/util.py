@@ -113,6 +113,15 @@ def proc_usage(pid):
             key = line.split(None, 1)[0] if line.strip() else ""
             if key in names:
                 out[names[key]] = int(line.split()[1])
+    # Proportional (shared pages divided among the processes mapping them) and private (the process's own).
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            rollup = {line.split()[0]: int(line.split()[1]) for line in f if line.split()[0].endswith(":")
+                      and len(line.split()) >= 2 and line.split()[1].isdigit()}
+        out["pss"] = rollup.get("Pss:", 0)
+        out["private"] = rollup.get("Private_Clean:", 0) + rollup.get("Private_Dirty:", 0)
+    except OSError:
+        pass
     return out
 
 
