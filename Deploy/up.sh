@@ -37,7 +37,9 @@ stop_pidfile() {  # stop_pidfile FILE NAME: SIGTERM, wait up to 10 s, then SIGKI
 
 shutdown() {
     trap - EXIT INT TERM
-    [ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
+    # Clean up as much as possible: no step's failure may end the cleanup (errexit would, silently).
+    set +e
+    if [ -n "$tail_pid" ]; then kill "$tail_pid" 2>/dev/null; fi
     echo
     hecd_log "stopping the stack"
     stop_pidfile "$run/render.pid" "hecd render"
