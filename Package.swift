@@ -113,6 +113,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Reconciler"], swiftSettings: strictSettings),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
