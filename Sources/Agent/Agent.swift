@@ -1,5 +1,10 @@
 import DockerEngine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Logging
 import Manifests
 import Reconciler
@@ -65,10 +70,8 @@ public final class Agent: Service {
     }
 
     public func run() async throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: configuration.manifestsDirectory, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else {
+        var status = stat()
+        guard stat(configuration.manifestsDirectory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
             throw AgentError(
                 "manifest directory \(configuration.manifestsDirectory) does not exist: create it or pass --manifests DIR")
         }

@@ -1,5 +1,9 @@
 import DockerEngine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Reconciler
 
 /// The labels by which an agent knows its own containers. A container without them is never touched.

@@ -1,16 +1,19 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+@preconcurrency import Dispatch
 import Glibc
-import Synchronization
 
 /// Wakes the agent when a file in the manifest directory is written, renamed, or removed (inotify).
-/// Runs on a thread of its own; `stop()` ends it within half a second.
+/// A Dispatch read source on the inotify descriptor: no thread of its own. `stop()` closes it.
 final class ManifestWatcher: Sendable {
-    private let descriptor: Int32
-    private let stopped = StopFlag()
+    private let source: any DispatchSourceRead
 
-    /// Starts watching `directory`; `onChange` runs on the watcher's thread.
+    /// Starts watching `directory`; `onChange` runs on a Dispatch queue of the watcher's.
     init(directory: String, onChange: @escaping @Sendable () -> Void) throws(AgentError) {
-        let descriptor = inotify_init1(Int32(IN_CLOEXEC))
+        let descriptor = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
         guard descriptor >= 0 else {
             throw AgentError("cannot watch \(directory): inotify_init1 failed (\(String(cString: strerror(errno))))")
         }
@@ -19,30 +22,21 @@ final class ManifestWatcher: Sendable {
             close(descriptor)
             throw AgentError("cannot watch \(directory): \(String(cString: strerror(errno)))")
         }
-        self.descriptor = descriptor
-        let stopped = self.stopped
-        let thread = Thread {
-            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            while !stopped.isSet {
-                guard poll(&poller, 1, 500) > 0 else { continue }
-                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count > 0 { onChange() }
-            }
-            close(descriptor)
+        let source = DispatchSource.makeReadSource(
+            fileDescriptor: descriptor, queue: DispatchQueue(label: "hecd-manifest-watch"))
+        source.setEventHandler {
+            // Drains what is queued; the source fires again while events remain.
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            var changed = false
+            while buffer.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }) > 0 { changed = true }
+            if changed { onChange() }
         }
-        thread.name = "hecd-manifest-watch"
-        thread.start()
+        source.setCancelHandler { close(descriptor) }
+        source.resume()
+        self.source = source
     }
 
-    func stop() { stopped.set() }
-}
-
-/// A flag one thread sets and another polls.
-final class StopFlag: Sendable {
-    private let state = Mutex(false)
-    func set() { state.withLock { $0 = true } }
-    var isSet: Bool { state.withLock { $0 } }
+    func stop() { source.cancel() }
 }
 
 /// An agent failure with a message that says what to do.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPTransport
 import Synchronization
 
@@ -86,7 +90,7 @@ public final class DockerClient: Sendable {
     static func engineMessage(_ body: Data) -> String {
         struct Message: Decodable { let message: String }
         if let decoded = try? JSONDecoder().decode(Message.self, from: body) { return decoded.message }
-        return String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: body, as: UTF8.self).trimmingWhitespace()
     }
 
     /// `filters=` as the engine expects it: a JSON object of lists, URL-encoded.
@@ -95,9 +99,21 @@ public final class DockerClient: Sendable {
         return "filters=" + percentEncode(json)
     }
 
+    /// Percent-encodes every byte but ASCII letters, digits and `-._~` (RFC 3986's unreserved characters).
     static func percentEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count * 3)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HTTPTransport
 import Synchronization
 
@@ -51,7 +55,7 @@ public final class EtcdClient: Sendable {
     }
 
     static func normalize(_ endpoint: String) -> String {
-        var text = endpoint.trimmingCharacters(in: .whitespaces)
+        var text = endpoint.trimmingWhitespace(newlines: false)
         while text.hasSuffix("/") { text.removeLast() }
         if !text.isEmpty, !text.contains("://") { text = "http://" + text }
         return text
@@ -162,7 +166,7 @@ public final class EtcdClient: Sendable {
         if let error = GatewayError(response.body) {
             return .status(call: call, status: response.status, code: error.code, message: error.message)
         }
-        let text = response.bodyText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = response.bodyText.trimmingWhitespace()
         return .status(call: call, status: response.status, code: nil, message: text)
     }
 }

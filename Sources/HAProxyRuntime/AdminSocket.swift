@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import Glibc
 
 /// A failure to talk to HAProxy's admin socket (not a command HAProxy refused: that is an answer).
@@ -72,15 +77,13 @@ public struct HAProxyAdminSocket: Sendable {
             if count == 0 { break }
             answer += buffer[0..<count]
         }
-        return String(decoding: answer, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: answer, as: UTF8.self).trimmingWhitespace()
     }
 
     /// Runs `body` (which may call `execute`) on a thread of its own, never on Swift's cooperative pool.
     public func run<Value: Sendable>(_ body: @escaping @Sendable (HAProxyAdminSocket) -> Value) async -> Value {
         await withCheckedContinuation { continuation in
-            let thread = Thread { [self] in continuation.resume(returning: body(self)) }
-            thread.name = "haproxy-admin"
-            thread.start()
+            DispatchQueue(label: "haproxy-admin").async { [self] in continuation.resume(returning: body(self)) }
         }
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -22,14 +26,13 @@ public enum ManifestLoader {
     /// directory cannot be read; its message says which directory and why.
     public static func loadDirectory(_ directory: String) throws -> [ManifestFile] {
         let fileManager = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fileManager.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+        guard let isDirectory = Self.isDirectory(directory) else {
             throw ManifestProblem(
                 file: directory,
                 message: "cannot read the manifest directory: it does not exist; create it or give the right path"
             )
         }
-        guard isDirectory.boolValue else {
+        guard isDirectory else {
             throw ManifestProblem(
                 file: directory,
                 message: "cannot read the manifest directory: it is a file, not a directory; give the directory "
@@ -49,10 +52,7 @@ public enum ManifestLoader {
         var files: [ManifestFile] = []
         for name in names.filter(isManifestFileName).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let path = joined(directory, name)
-            var isSubdirectory: ObjCBool = false
-            if fileManager.fileExists(atPath: path, isDirectory: &isSubdirectory), isSubdirectory.boolValue {
-                continue
-            }
+            if Self.isDirectory(path) == true { continue }
             files.append(loadFile(at: path))
         }
         markDuplicateNames(in: &files)
@@ -164,20 +164,24 @@ public enum ManifestLoader {
         }.map(\.element)
     }
 
+    /// Whether the path (symbolic links followed) is a directory; nil when nothing is there.
+    private static func isDirectory(_ path: String) -> Bool? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return status.st_mode & S_IFMT == S_IFDIR
+    }
+
     private static func joined(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name
     }
 
     /// The system's own words (`Permission denied`) where Foundation wraps them, else Foundation's.
     static func reason(for error: any Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? any Error {
-            let posix = underlying as NSError
-            if posix.domain == NSPOSIXErrorDomain, let text = strerror(Int32(posix.code)) {
-                return String(cString: text)
-            }
+        let posix = (error as? CocoaError)?.underlying as? POSIXError ?? error as? POSIXError
+        if let posix, let text = strerror(posix.code.rawValue) {
+            return String(cString: text)
         }
-        return nsError.localizedDescription
+        return "\(error)"
     }
 
     private static func digest<Bytes: Sequence<UInt8>>(of bytes: Bytes) -> String {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Manifests
 
 /// Docker's view of a container's lifecycle, as `GET /containers/json` reports it in `State`.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Manifests
 
 /// Collects one pass's decisions, at most one per container, and puts them in a stable order:

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Manifests
 
 /// Decides, pass by pass, which containers to create, retire and remove so that every declared app runs its

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What an agent publishes about itself under `<hecd-prefix>/agents/<agent-id>`, on its lease, for
 /// `hecd status` and for its own next start.

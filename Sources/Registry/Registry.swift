@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 
 /// Announces the agent's containers in a key-value store (etcd) under one lease, and keeps the store equal

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What `hecd status` shows: one row per app and host, and the problems found, from the agents' records and
 /// the registry's keys.
@@ -84,7 +88,7 @@ public struct StatusReport: Sendable, Codable, Hashable {
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         var text = all.map { line in
             line.enumerated().map { index, cell in
-                index == line.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == line.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[index] - cell.count))
             }.joined(separator: "  ")
         }.joined(separator: "\n")
         if rows.isEmpty { text += "\n(no agent records: is an agent running with --etcd?)" }

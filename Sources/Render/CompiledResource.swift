@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Templates
 
 /// A template resource with its template parsed: what the renderer works from.

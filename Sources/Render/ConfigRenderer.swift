@@ -1,5 +1,9 @@
 import Etcd
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import HAProxyRuntime
 import Logging
 import ServiceLifecycle

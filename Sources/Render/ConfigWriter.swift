@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import HAProxyRuntime
 
@@ -109,16 +113,16 @@ public struct ConfigWriter: Sendable {
             return .wouldChange(diff: diff)
         }
 
-        let folder = (destination as NSString).deletingLastPathComponent
+        let folder = PathText.parent(destination)
         if !FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                return .writeFailed("cannot create \(folder) for \(destination): \(error.localizedDescription)")
+                return .writeFailed("cannot create \(folder) for \(destination): \(error)")
             }
         }
         let stage: String
-        switch Self.stage(bytes, in: folder, name: (destination as NSString).lastPathComponent, attributes: wanted) {
+        switch Self.stage(bytes, in: folder, name: PathText.lastComponent(destination), attributes: wanted) {
         case .success(let path): stage = path
         case .failure(let message): return .writeFailed(message)
         }
@@ -193,9 +197,7 @@ public struct ConfigWriter: Sendable {
 
     /// `{{.src}}` (spaces allowed inside the braces) → the staged file, quoted for the shell when needed.
     static func substituteSource(_ command: String, _ path: String) -> String {
-        command.replacingOccurrences(
-            of: #"\{\{-?\s*\.src\s*-?\}\}"#, with: NSRegularExpression.escapedTemplate(for: ShellQuote.quote(path)),
-            options: .regularExpression)
+        command.replacing(#/\{\{-?\s*\.src\s*-?\}\}/#, with: ShellQuote.quote(path))
     }
 
     private enum Staging { case success(String), failure(String) }
@@ -268,7 +270,11 @@ struct FileAttributes: Sendable, Hashable, CustomStringConvertible {
     var uid: UInt32
     var gid: UInt32
 
-    var description: String { String(format: "%04o %d:%d", mode, uid, gid) }
+    /// `0644 0:0`, as `%04o %d:%d` prints it.
+    var description: String {
+        let octal = String(mode, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - octal.count)) + octal + " \(uid):\(gid)"
+    }
 }
 
 /// A destination as it is now.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import TOMLKit
 
@@ -50,8 +54,8 @@ public enum ResourceLoader {
     /// Reads every `*.toml` in `confdir/conf.d` (sorted by name; names starting with `.` are skipped) and
     /// checks that each template file exists. Throws every problem found, each with file and line.
     public static func load(confdir: String) throws(ConfdirError) -> [TemplateResource] {
-        let resourceFolder = (confdir as NSString).appendingPathComponent("conf.d")
-        let templatesFolder = (confdir as NSString).appendingPathComponent("templates")
+        let resourceFolder = PathText.join(confdir, "conf.d")
+        let templatesFolder = PathText.join(confdir, "templates")
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: resourceFolder)
@@ -67,7 +71,7 @@ public enum ResourceLoader {
         var resources: [TemplateResource] = []
         var problems: [ResourceProblem] = []
         for name in files {
-            let path = (resourceFolder as NSString).appendingPathComponent(name)
+            let path = PathText.join(resourceFolder, name)
             guard let data = FileManager.default.contents(atPath: path) else {
                 problems.append(ResourceProblem(file: path, message: "cannot read the file"))
                 continue
@@ -199,8 +203,8 @@ public enum ResourceLoader {
                 }
             }
         }
-        let check = string("check_cmd").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
-        let reload = string("reload_cmd").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        let check = string("check_cmd").flatMap { $0.trimmingWhitespace(newlines: false).isEmpty ? nil : $0 }
+        let reload = string("reload_cmd").flatMap { $0.trimmingWhitespace(newlines: false).isEmpty ? nil : $0 }
         var runtimeAPI = false
         if let value = table["haproxy_runtime_api"] {
             if let flag = value.bool {
@@ -211,14 +215,14 @@ public enum ResourceLoader {
         }
         guard problems.isEmpty else { throw ConfdirError(problems: problems) }
         return TemplateResource(
-            file: file, source: source, sourcePath: (templatesFolder as NSString).appendingPathComponent(source),
+            file: file, source: source, sourcePath: PathText.join(templatesFolder, source),
             destination: destination, prefix: prefix, keys: keys, mode: mode, uid: uid, gid: gid,
             checkCommand: check, reloadCommand: reload, haproxyRuntimeAPI: runtimeAPI)
     }
 
     /// Octal permission bits: "0644", "644", "0o644"; at most 07777.
     static func parseMode(_ text: String) -> UInt32? {
-        var digits = text.trimmingCharacters(in: .whitespaces)
+        var digits = text.trimmingWhitespace(newlines: false)
         if digits.hasPrefix("0o") || digits.hasPrefix("0O") { digits.removeFirst(2) }
         guard !digits.isEmpty, let value = UInt32(digits, radix: 8), value <= 0o7777 else { return nil }
         return value
@@ -266,13 +270,13 @@ enum TOMLLines {
     static func line(ofKey key: String, in text: String, table: String = "template") -> Int? {
         var section = ""
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingWhitespace(newlines: false)
             if let name = header(line) {
                 section = name
                 continue
             }
             guard let equals = line.firstIndex(of: "=") else { continue }
-            let written = unquote(line[..<equals].trimmingCharacters(in: .whitespaces))
+            let written = unquote(line[..<equals].trimmingWhitespace(newlines: false))
             if section == table, written == key { return index + 1 }
             if section.isEmpty, written == "\(table).\(key)" || written == key { return index + 1 }
         }
@@ -282,14 +286,14 @@ enum TOMLLines {
     /// The line of the `[table]` header; nil when not found.
     static func line(ofTable table: String, in text: String) -> Int? {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            if header(rawLine.trimmingCharacters(in: .whitespaces)) == table { return index + 1 }
+            if header(rawLine.trimmingWhitespace(newlines: false)) == table { return index + 1 }
         }
         return nil
     }
 
     private static func header(_ line: String) -> String? {
         guard line.hasPrefix("["), let close = line.firstIndex(of: "]") else { return nil }
-        let name = line[line.index(after: line.startIndex)..<close].trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
+        let name = line[line.index(after: line.startIndex)..<close].trimming { "[] \t".contains($0) }
         return unquote(name)
     }
 

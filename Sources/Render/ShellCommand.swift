@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Dispatch
 import Glibc
 import Synchronization
 
@@ -31,7 +36,7 @@ public struct CommandResult: Sendable, Hashable, CustomStringConvertible {
         } else {
             how = "was killed"
         }
-        let text = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = output.trimmingWhitespace()
         return "`\(command)` \(how)" + (text.isEmpty ? " (no output)" : ": \(text)")
     }
 }
@@ -49,7 +54,7 @@ public struct ShellCommandRunner: Sendable {
 
     public func run(_ command: String, timeout: Duration, environment: [String: String] = [:]) async -> CommandResult {
         let start = ContinuousClock.now
-        var outputTemplate = Array((NSTemporaryDirectory() + "/hecd-cmd-XXXXXX").utf8CString)
+        var outputTemplate = Array((PathText.temporaryDirectory + "/hecd-cmd-XXXXXX").utf8CString)
         let outputFD = mkstemp(&outputTemplate)
         guard outputFD >= 0 else {
             return CommandResult(command: command, status: nil, output: "cannot create a file for the output: \(String(cString: strerror(errno)))")
@@ -164,7 +169,7 @@ private final class ChildProcess: Sendable {
     /// The exit status, or nil when a signal ended it.
     func waitForExit() async -> Int32? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
-            let thread = Thread { [self] in
+            DispatchQueue(label: "hecd-cmd-wait").async { [self] in
                 // Wait without reaping, so the pid (and group) stays ours while signals may still be sent.
                 var info = siginfo_t()
                 while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0, errno == EINTR {}
@@ -178,7 +183,6 @@ private final class ChildProcess: Sendable {
                 let exited = (status & 0x7f) == 0
                 continuation.resume(returning: exited ? (status >> 8) & 0xff : nil)
             }
-            thread.start()
         }
     }
 }

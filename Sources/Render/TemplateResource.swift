@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One confd template resource: the `[template]` table of a `conf.d/*.toml` file.
 ///
@@ -51,7 +55,7 @@ public struct TemplateResource: Sendable, Hashable {
     }
 
     /// A short name for logs: the `.toml` file's name.
-    public var name: String { (file as NSString).lastPathComponent }
+    public var name: String { PathText.lastComponent(file) }
 
     /// The etcd key prefixes this resource reads: `prefix` joined with each key (Go's `path.Join`).
     public var etcdKeys: [String] {

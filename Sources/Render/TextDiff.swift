@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Unified diffs for `--noop`: `diff -u` when the machine has it, else a line diff of our own.
 public enum TextDiff {
@@ -15,7 +19,7 @@ public enum TextDiff {
     private static func systemDiff(
         _ diff: String, old: String?, new: String, path: String, runner: ShellCommandRunner
     ) async -> String? {
-        let folder = NSTemporaryDirectory() + "hecd-diff-\(UUID().uuidString.prefix(8))"
+        let folder = PathText.temporaryDirectory + "hecd-diff-\(UUID().uuidString.prefix(8))"
         guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil else {
             return nil
         }
@@ -112,8 +116,8 @@ public enum TextDiff {
 /// Single quotes for the shell.
 public enum ShellQuote {
     public static func quote(_ text: String) -> String {
-        let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,")
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@%+,".unicodeScalars)
         if !text.isEmpty, text.unicodeScalars.allSatisfy({ safe.contains($0) }) { return text }
-        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }

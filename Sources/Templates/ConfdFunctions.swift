@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// confd's template functions (resource/template/template_funcs.go) and its store functions (memkv).
 extension Functions {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Walks the AST against data and a store, with Go's semantics for variables, dot, pipelines and control flow.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// An extra function for templates: receives the evaluated arguments (a missing value arrives as `.null`) and
 /// returns a value; a thrown error stops rendering and is reported with the function's name and position.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Go's `fmt` printing of template values: `%v` for output, `Sprint`/`Sprintln`/`Sprintf` for the print functions.
 enum GoFormat {
@@ -249,15 +253,15 @@ enum GoFormat {
         switch verb {
         case "v", "g", "G":
             if let precision = spec.precision {
-                body = String(format: "%.\(precision)\(verb == "G" ? "G" : "g")", magnitude)
+                body = cFormat("%.\(precision)\(verb == "G" ? "G" : "g")", magnitude)
             } else {
                 body = shortest(magnitude)
                 if verb == "G" { body = body.uppercased() }
             }
         case "e", "E":
-            body = String(format: "%.\(spec.precision ?? 6)\(verb)", magnitude)
+            body = cFormat("%.\(spec.precision ?? 6)\(verb)", magnitude)
         default:
-            body = String(format: "%.\(spec.precision ?? 6)f", magnitude)
+            body = cFormat("%.\(spec.precision ?? 6)f", magnitude)
         }
         let sign = d.sign == .minus ? "-" : spec.plus ? "+" : spec.space ? " " : ""
         if spec.zero, !spec.minus, let width = spec.width, width > sign.count + body.count {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Go's `time.Time` as templates see it through confd's `datetime`: `String()`, `Format(layout)` with Go's
 /// reference-time layouts, and a few accessor methods.

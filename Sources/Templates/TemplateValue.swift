@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A value flowing through a template pipeline: data passed to `render`, results of functions, literals.
 ///

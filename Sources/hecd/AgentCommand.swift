@@ -1,7 +1,11 @@
 import Agent
 import ArgumentParser
 import DockerEngine
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Logging
 import Reconciler
 import ServiceLifecycle

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Etcd
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Glibc
 import HTTPTransport
 import Logging
@@ -82,7 +86,7 @@ struct RegistryOptions: ParsableArguments {
     }
 
     static func splitEndpoints(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingWhitespace(newlines: false) }.filter { !$0.isEmpty }
             .map { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : "http://" + $0 }
     }
 

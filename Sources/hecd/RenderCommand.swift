@@ -1,6 +1,11 @@
 import ArgumentParser
 import Etcd
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import HTTPTransport
 import Logging
 import Render
@@ -87,7 +92,8 @@ struct RenderCommand: AsyncParsableCommand {
         do {
             resources = try CompiledResource.load(confdir: folder)
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            let line = Array("\(error)\n".utf8)
+            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
             throw ExitCode(2)
         }
         let options = RenderOptions(
@@ -146,7 +152,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
     }
 
     init?(argument: String) {
-        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let text = argument.trimmingWhitespace(newlines: false).lowercased()
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60)]
         var scale = 1.0
         var number = text

@@ -1,6 +1,11 @@
 import ArgumentParser
 import Etcd
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Glibc
 import Registry
 
 /// `hecd status`: desired, running and registered counts per app and host, with the problems flagged.
@@ -39,7 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print("\(error)")
                 throw ExitCode(2)
             }
-            if watch { print("\u{1B}[2J\u{1B}[H" + Date().formatted(date: .omitted, time: .standard)) }
+            if watch { print("\u{1B}[2J\u{1B}[H" + Self.clockTime()) }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -50,6 +55,16 @@ struct StatusCommand: AsyncParsableCommand {
             if !watch, !report.isHealthy { throw ExitCode(1) }
             if watch { try await Task.sleep(for: .seconds(interval)) }
         } while watch
+    }
+
+    /// The local time of day, `15:04:05` (ICU-free: `Date.formatted` needs FoundationInternationalization).
+    static func clockTime() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 16)
+        let count = strftime(&buffer, buffer.count, "%H:%M:%S", &parts)
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Reads the agents' records, their leases, and the keys under their apps' prefixes.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One row of `GET /containers/json`.
 public struct ContainerSummary: Sendable, Hashable, Decodable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension EtcdClient {
     /// Writes `value` at `key`, attached to `lease` when given; returns the store revision of the write.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One key of etcd with its value and revisions.
 public struct EtcdKeyValue: Sendable, Hashable {

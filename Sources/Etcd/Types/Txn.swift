@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A transaction: if every comparison holds, etcd runs `success`, otherwise `failure`, atomically.
 public struct EtcdTxn: Sendable, Hashable {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 // The gateway's request and answer bodies. Keys and values travel as base64 (`Data` in Codable), int64
 // fields as decimal strings; zero and false fields are left out of answers.
