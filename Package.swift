@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
         /// Real daemons for tests (etcd on free loopback ports), shared by the test targets.
         .target(name: "TestSupport", dependencies: ["HTTPTransport"], path: "Tests/TestSupport", swiftSettings: strictSettings),
-        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "Registry", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Agent", "DockerEngine", "Etcd", "HTTPTransport", "Manifests", "Reconciler", "TestSupport", .product(name: "Logging", package: "swift-log")],

@@ -134,6 +134,11 @@ extension Agent {
             case .undeclared: why = "no manifest declares \(container.app) any more"
             }
             logger.info("stopped \(container.name) (app \(container.app)): \(why)", metadata: metadata)
+        } catch where error.isGoingAway {
+            logger.info("\(container.name) (app \(container.app)) was already going away", metadata: metadata)
+        } catch where Task.isCancelled {
+            // The agent is shutting down: the engine finishes the stop on its own.
+            logger.info("left \(container.name) (app \(container.app)) stopping: the agent is shutting down", metadata: metadata)
         } catch {
             logger.error("cannot stop \(container.name) (app \(container.app)): \(error)", metadata: metadata)
         }

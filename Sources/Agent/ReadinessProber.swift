@@ -34,7 +34,7 @@ final class ReadinessProber: Sendable {
     /// 15 ms (which cost the agent 3 to 5 % of a core while idle).
     static let recheckGrid = Duration.seconds(1)
     private let epoch = ContinuousClock.now
-    private let http = HTTPClient(endpoint: .anyURL, concurrency: 8)
+    private let http = HTTPClient(endpoint: .anyURL)
     private let entries = Mutex<[String: Entry]>([:])
     private let wake = WakeSignal()
     private let onChange: @Sendable () -> Void

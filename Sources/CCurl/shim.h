@@ -42,4 +42,15 @@ static inline CURLcode hecd_getinfo_long(CURL *handle, CURLINFO info, long *valu
     return curl_easy_getinfo(handle, info, value);
 }
 
+/* The multi interface: one event thread drives every transfer. */
+
+static inline CURLMcode hecd_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+/* CURLMsg's `data` is a union, read here rather than through Swift's import of it. */
+static inline CURLcode hecd_message_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
 #endif

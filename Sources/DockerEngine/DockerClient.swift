@@ -17,9 +17,9 @@ public final class DockerClient: Sendable {
     let http: HTTPClient
     private let negotiatedVersion = Mutex<String?>(nil)
 
-    public init(host: DockerHost, concurrency: Int = 8) {
+    public init(host: DockerHost) {
         self.host = host
-        self.http = HTTPClient(endpoint: host.endpoint, concurrency: concurrency)
+        self.http = HTTPClient(endpoint: host.endpoint)
     }
 
     /// The API version in use: negotiated by `negotiateVersion()`, else the preferred one.

@@ -39,6 +39,16 @@ public enum DockerError: Error, Sendable, CustomStringConvertible {
         if case .status(_, 409, _) = self { true } else { false }
     }
 
+    /// The container is gone or on its way out (404, or 409 "removal … is already in progress"): for a stop
+    /// or a removal, nothing is left to do.
+    public var isGoingAway: Bool {
+        switch self {
+        case .status(_, 404, _): true
+        case .status(_, 409, let message): message.contains("already in progress")
+        default: false
+        }
+    }
+
     /// The engine could not be reached at all.
     public var isUnreachable: Bool {
         if case .transport = self { true } else { false }

@@ -45,7 +45,7 @@ public final class EtcdClient: Sendable {
         self.endpoints = normalized
         self.credentials = credentials
         self.requestTimeout = requestTimeout
-        self.clients = normalized.map { HTTPClient(endpoint: .url($0), tls: tls, concurrency: 4) }
+        self.clients = normalized.map { HTTPClient(endpoint: .url($0), tls: tls) }
     }
 
     /// The endpoint requests go to first.

@@ -1,108 +1,137 @@
 import CCurl
-import Foundation
 import Synchronization
 
-/// `curl_global_init` must run once, before any handle is used on any thread.
-private let curlGlobalInit: Void = {
-    curl_global_init(Int(CURL_GLOBAL_ALL))
-}()
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
-/// Set by another thread to stop a running transfer from curl's progress callback.
-final class CancelFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func cancel() { flag.store(true, ordering: .relaxed) }
-    var isCancelled: Bool { flag.load(ordering: .relaxed) }
+/// How a transfer ended, as the event loop saw it.
+enum TransferOutcome {
+    /// libcurl finished it with this result (`CURLE_OK` or a failure).
+    case finished(CURLcode)
+    /// It was cancelled before it finished; its connection is closed.
+    case cancelled
+    /// The multi handle would not take it.
+    case refused(String)
 }
 
-/// One libcurl easy handle. Only one thread uses it at a time (the pool hands it out to one transfer),
-/// which is all libcurl asks.
-final class CurlHandle: @unchecked Sendable {
-    let raw: UnsafeMutableRawPointer
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+/// One request or stream on the event loop: an easy handle, the state its callbacks fill in, and what to do
+/// when it ends. Created on the caller's thread, then touched only by the loop's thread; `cancel()` may be
+/// called from anywhere.
+final class CurlTransfer: @unchecked Sendable {
+    let handle: CurlHandle
+    let sink: TransferSink
+    private let headerList: UnsafeMutablePointer<curl_slist>?
+    private let reusable: Bool
+    private let cancelled = Atomic<Bool>(false)
+    /// Set before the transfer is handed to the loop; called once, on the loop's thread.
+    var onDone: ((TransferOutcome) -> Void)?
 
-    init?() {
-        _ = curlGlobalInit
-        guard let raw = curl_easy_init() else { return nil }
-        self.raw = raw
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    init(
+        _ request: HTTPRequest, endpoint: HTTPEndpoint, tls: TLSFiles?, kind: TransferKind,
+        sink: TransferSink = TransferSink()
+    ) throws(HTTPTransportError) {
+        guard let handle = CurlHandlePool.shared.checkOut() else {
+            throw HTTPTransportError(
+                kind: .transport(code: -1, message: "curl_easy_init failed"), request: request.summary,
+                endpoint: endpoint.description)
+        }
+        self.handle = handle
+        self.sink = sink
+        headerList = handle.configure(request, endpoint: endpoint, tls: tls, kind: kind, sink: sink)
+        // A connect-only handle keeps its connection until it is cleaned up: never hand it out again.
+        if case .connectOnly = kind { reusable = false } else { reusable = true }
     }
 
-    deinit {
-        curl_easy_cleanup(raw)
-        errorBuffer.deallocate()
+    var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+
+    /// Ends the transfer early, from any thread; its `onDone` then reports `.cancelled` (unless it had
+    /// already finished).
+    func cancel() {
+        guard !cancelled.exchange(true, ordering: .relaxed) else { return }
+        CurlEventLoop.shared.cancel(self)
     }
 
-    /// Forgets every option of the previous transfer but keeps its open connection for reuse.
-    func reset() {
-        curl_easy_reset(raw)
-        errorBuffer[0] = 0
-        set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
-        set(CURLOPT_NOSIGNAL, 1)
+    /// Called by the loop once the handle is out of the multi handle.
+    func complete(_ outcome: TransferOutcome) {
+        sink.finish()
+        if sink.status == 0 { sink.status = handle.responseCode }
+        let done = onDone
+        onDone = nil
+        done?(outcome)
+        curl_slist_free_all(headerList)
+        if reusable { CurlHandlePool.shared.checkIn(handle) }
     }
 
-    func set(_ option: CURLoption, _ value: Int) {
-        hecd_setopt_long(raw, option, value)
-    }
-
-    func set(_ option: CURLoption, _ value: String) {
-        value.withCString { _ = hecd_setopt_string(raw, option, $0) }
-    }
-
-    func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) {
-        hecd_setopt_pointer(raw, option, pointer)
-    }
-
-    var responseCode: Int {
-        var code = 0
-        hecd_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &code)
-        return code
-    }
-
-    /// curl's detailed message for the last failure, or its generic text for `code`.
-    func message(for code: CURLcode) -> String {
-        let detail = String(cString: errorBuffer)
-        return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+    /// The error a failed outcome means, for `request`.
+    func error(_ outcome: TransferOutcome, request: String, endpoint: String) -> HTTPTransportError {
+        switch outcome {
+        case .finished(let code):
+            HTTPTransportError(
+                kind: .transport(code: Int(code.rawValue), message: handle.message(for: code)),
+                request: request, endpoint: endpoint)
+        case .cancelled:
+            HTTPTransportError(kind: .transport(code: -1, message: "cancelled"), request: request, endpoint: endpoint)
+        case .refused(let message):
+            HTTPTransportError(kind: .transport(code: -1, message: message), request: request, endpoint: endpoint)
+        }
     }
 }
 
-/// The state of one transfer, reached from curl's C callbacks through their user-data pointer.
-/// Lives on the transfer's thread only.
+/// Easy handles not in use, so that a transfer does not allocate one each time. Connections themselves
+/// live in the multi handle's cache, shared by every transfer.
+final class CurlHandlePool: Sendable {
+    static let shared = CurlHandlePool()
+    private static let capacity = 16
+    private let idle = Mutex<[CurlHandle]>([])
+
+    func checkOut() -> CurlHandle? {
+        idle.withLock { $0.popLast() } ?? CurlHandle()
+    }
+
+    func checkIn(_ handle: CurlHandle) {
+        idle.withLock { if $0.count < Self.capacity { $0.append(handle) } }
+    }
+}
+
+/// The state of one transfer, filled in by curl's C callbacks through their user-data pointer.
+/// Lives on the event loop's thread only.
 final class TransferSink {
     var status = 0
     var headers: [String: String] = [:]
     var body = Data()
-    private var pendingLine = Data()
+    private var pendingLine: [UInt8] = []
     private var opened = false
     /// Set for streams: called with each complete line of a 2xx body.
     let onLine: ((Data) -> Void)?
     /// Set for streams: called once, when 2xx headers are complete.
     let onOpened: ((Int) -> Void)?
-    let cancel: CancelFlag
 
-    init(cancel: CancelFlag, onOpened: ((Int) -> Void)? = nil, onLine: ((Data) -> Void)? = nil) {
-        self.cancel = cancel
+    init(onOpened: ((Int) -> Void)? = nil, onLine: ((Data) -> Void)? = nil) {
         self.onOpened = onOpened
         self.onLine = onLine
     }
 
     private var isStreamingBody: Bool { onLine != nil && (200..<300).contains(status) }
 
-    func receiveHeader(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("HTTP/") {
+    /// One header line as curl delivers it, CRLF included.
+    func receiveHeader(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let line = Self.trimmed(bytes[...])
+        if line.starts(with: Array("HTTP/".utf8)) {
             // A new status line (after 100 Continue, for instance) starts a new header block.
-            let parts = trimmed.split(separator: " ", maxSplits: 2)
-            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            let fields = line.split(separator: UInt8(ascii: " "), maxSplits: 2)
+            status = fields.count > 1 ? Int(String(decoding: fields[1], as: UTF8.self)) ?? 0 : 0
             headers = [:]
-        } else if trimmed.isEmpty {
+        } else if line.isEmpty {
             if !opened, (200..<300).contains(status), let onOpened {
                 opened = true
                 onOpened(status)
             }
-        } else if let colon = trimmed.firstIndex(of: ":") {
-            let name = trimmed[..<colon].lowercased()
-            headers[name] = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+            headers[name] = String(decoding: Self.trimmed(line[(colon + 1)...]), as: UTF8.self)
         }
     }
 
@@ -111,122 +140,31 @@ final class TransferSink {
             body.append(contentsOf: bytes)
             return
         }
-        pendingLine.append(contentsOf: bytes)
-        while let newline = pendingLine.firstIndex(of: UInt8(ascii: "\n")) {
-            let line = pendingLine[pendingLine.startIndex..<newline]
-            pendingLine = Data(pendingLine[pendingLine.index(after: newline)...])
-            deliver(Data(line), to: onLine)
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            pendingLine.append(contentsOf: bytes[start..<newline])
+            deliver(to: onLine)
+            start = newline + 1
         }
+        pendingLine.append(contentsOf: bytes[start...])
     }
 
     /// Delivers a last line that had no newline before the stream ended.
     func finish() {
-        if isStreamingBody, let onLine, !pendingLine.isEmpty {
-            deliver(pendingLine, to: onLine)
-            pendingLine = Data()
-        }
+        if isStreamingBody, let onLine, !pendingLine.isEmpty { deliver(to: onLine) }
     }
 
-    private func deliver(_ line: Data, to onLine: (Data) -> Void) {
-        var line = line
-        if line.last == UInt8(ascii: "\r") { line.removeLast() }
-        if !line.isEmpty { onLine(line) }
-    }
-}
-
-extension CurlHandle {
-    /// Opens a connection and returns whether that worked; the handle should then be released (closing it).
-    func connectOnly(url: String, timeoutMilliseconds: Int) -> Bool {
-        reset()
-        set(CURLOPT_URL, url)
-        set(CURLOPT_CONNECT_ONLY, 1)
-        set(CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
-        set(CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
-        return curl_easy_perform(raw) == CURLE_OK
+    private func deliver(to onLine: (Data) -> Void) {
+        if pendingLine.last == UInt8(ascii: "\r") { pendingLine.removeLast() }
+        if !pendingLine.isEmpty { onLine(Data(pendingLine)) }
+        pendingLine.removeAll(keepingCapacity: true)
     }
 
-    /// Runs one transfer to its end on the calling thread. Returns curl's result code.
-    func perform(
-        _ request: HTTPRequest, endpoint: HTTPEndpoint, tls: TLSFiles?, sink: TransferSink, streaming: Bool
-    ) -> CURLcode {
-        reset()
-        set(CURLOPT_URL, endpoint.url(for: request.path))
-        if case .unixSocket(let path) = endpoint {
-            set(CURLOPT_UNIX_SOCKET_PATH, path)
-        }
-        if let tls {
-            if let ca = tls.caFile { set(CURLOPT_CAINFO, ca) }
-            if let cert = tls.certificateFile { set(CURLOPT_SSLCERT, cert) }
-            if let key = tls.keyFile { set(CURLOPT_SSLKEY, key) }
-        }
-        set(CURLOPT_CONNECTTIMEOUT_MS, 5_000)
-        if streaming {
-            // No overall timeout: a stream runs until it is cancelled or the peer closes it.
-            // TCP keepalive notices a peer that vanished without closing.
-            set(CURLOPT_TCP_KEEPALIVE, 1)
-            set(CURLOPT_TCP_KEEPIDLE, 15)
-            set(CURLOPT_TCP_KEEPINTVL, 5)
-        } else {
-            set(CURLOPT_TIMEOUT_MS, Int(request.timeout.components.seconds * 1000
-                + request.timeout.components.attoseconds / 1_000_000_000_000_000))
-        }
-
-        switch request.method {
-        case .get: set(CURLOPT_HTTPGET, 1)
-        case .head: set(CURLOPT_NOBODY, 1)
-        case .post: set(CURLOPT_POST, 1)
-        case .put, .delete: set(CURLOPT_CUSTOMREQUEST, request.method.rawValue)
-        }
-        if request.method == .post || request.body != nil {
-            let body = request.body ?? Data()
-            set(CURLOPT_POSTFIELDSIZE, body.count)
-            if body.isEmpty {
-                set(CURLOPT_COPYPOSTFIELDS, "")
-            } else {
-                // COPYPOSTFIELDS copies the bytes: the Swift buffer only lives for this call.
-                body.withUnsafeBytes { bytes in
-                    _ = hecd_setopt_pointer(raw, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                }
-            }
-        }
-
-        var headerList: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
-        for (name, value) in request.headers.sorted(by: { $0.key < $1.key }) {
-            headerList = curl_slist_append(headerList, "\(name): \(value)")
-        }
-        defer { curl_slist_free_all(headerList) }
-        hecd_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList)
-
-        let context = Unmanaged.passUnretained(sink).toOpaque()
-        set(CURLOPT_HEADERDATA, pointer: context)
-        set(CURLOPT_WRITEDATA, pointer: context)
-        set(CURLOPT_XFERINFODATA, pointer: context)
-        hecd_setopt_header_function(raw) { data, size, count, userData in
-            guard let data, let userData else { return 0 }
-            let sink = Unmanaged<TransferSink>.fromOpaque(userData).takeUnretainedValue()
-            let length = size * count
-            sink.receiveHeader(String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self))
-            return length
-        }
-        hecd_setopt_write_function(raw) { data, size, count, userData in
-            guard let data, let userData else { return 0 }
-            let sink = Unmanaged<TransferSink>.fromOpaque(userData).takeUnretainedValue()
-            let length = size * count
-            if sink.cancel.isCancelled { return 0 }
-            data.withMemoryRebound(to: UInt8.self, capacity: length) {
-                sink.receiveBody(UnsafeBufferPointer(start: $0, count: length))
-            }
-            return length
-        }
-        set(CURLOPT_NOPROGRESS, 0)
-        hecd_setopt_xferinfo_function(raw) { userData, _, _, _, _ in
-            guard let userData else { return 0 }
-            return Unmanaged<TransferSink>.fromOpaque(userData).takeUnretainedValue().cancel.isCancelled ? 1 : 0
-        }
-
-        let code = curl_easy_perform(raw)
-        sink.finish()
-        if sink.status == 0 { sink.status = responseCode }
-        return code
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+              let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return bytes[bytes.endIndex...] }
+        return bytes[first...last]
     }
 }

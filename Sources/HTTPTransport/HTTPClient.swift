@@ -1,46 +1,48 @@
 import CCurl
-import Foundation
 import Synchronization
 
 /// An HTTP/1.1 client on libcurl for one endpoint (a Unix socket or a base URL).
 ///
-/// Requests run on threads of the client's own and reuse idle connections; streams get a thread each
-/// for as long as they last. Nothing blocks Swift's cooperative pool.
+/// Every request and every stream is a transfer on one libcurl multi handle driven by one event thread
+/// (`CurlEventLoop`), so the number of calls in flight is not bounded by threads: a slow call (a stop that
+/// waits out its timeout, a pull, a stream) never delays a fast one. Idle connections are reused. Callers
+/// suspend on continuations; nothing blocks Swift's cooperative pool. Cancelling the calling task takes its
+/// transfer off the loop and closes its connection.
 public final class HTTPClient: Sendable {
     public let endpoint: HTTPEndpoint
     private let tls: TLSFiles?
-    private let executor: BlockingExecutor
-    /// Handles not in use, each possibly holding an open connection.
-    private let idleHandles = Mutex<[CurlHandle]>([])
+    private let inFlight = Atomic<Int>(0)
 
-    /// - Parameter concurrency: how many requests may be in flight at once (streams not counted).
-    public init(endpoint: HTTPEndpoint, tls: TLSFiles? = nil, concurrency: Int = 4) {
+    public init(endpoint: HTTPEndpoint, tls: TLSFiles? = nil) {
         self.endpoint = endpoint
         self.tls = tls
-        self.executor = BlockingExecutor(threads: concurrency, name: "hecd-http")
     }
 
     /// Sends a request and returns the whole response, whatever its status.
-    /// Throws `HTTPTransportError` when no response was received (refused, timed out, …).
+    /// Throws `HTTPTransportError` when no response was received (refused, timed out, …), and
+    /// `CancellationError` when the calling task is cancelled first.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let endpoint = self.endpoint
-        let tls = self.tls
-        return try await executor.run { [self] in
-            guard let handle = checkOutHandle() else {
-                throw HTTPTransportError(
-                    kind: .transport(code: -1, message: "curl_easy_init failed"), request: request.summary,
-                    endpoint: endpoint.description)
+        let transfer = try CurlTransfer(request, endpoint: endpoint, tls: tls, kind: .exchange)
+        let endpoint = endpoint.description
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
+                transfer.onDone = { [self] outcome in
+                    inFlight.subtract(1, ordering: .relaxed)
+                    switch outcome {
+                    case .finished(CURLE_OK):
+                        let sink = transfer.sink
+                        continuation.resume(returning: HTTPResponse(status: sink.status, headers: sink.headers, body: sink.body))
+                    case .cancelled:
+                        continuation.resume(throwing: CancellationError())
+                    default:
+                        continuation.resume(throwing: transfer.error(outcome, request: request.summary, endpoint: endpoint))
+                    }
+                }
+                inFlight.add(1, ordering: .relaxed)
+                CurlEventLoop.shared.start(transfer)
             }
-            let sink = TransferSink(cancel: CancelFlag())
-            let code = handle.perform(request, endpoint: endpoint, tls: tls, sink: sink, streaming: false)
-            guard code == CURLE_OK else {
-                let message = handle.message(for: code)
-                throw HTTPTransportError(
-                    kind: .transport(code: Int(code.rawValue), message: message), request: request.summary,
-                    endpoint: endpoint.description)
-            }
-            checkIn(handle)
-            return HTTPResponse(status: sink.status, headers: sink.headers, body: sink.body)
+        } onCancel: {
+            transfer.cancel()
         }
     }
 
@@ -49,75 +51,86 @@ public final class HTTPClient: Sendable {
     /// The stream yields `.opened` once the 2xx headers are in, then one `.line` per newline-delimited
     /// line. It finishes when the server closes the response, and throws `HTTPTransportError` when the
     /// connection fails or the status is not 2xx. Cancelling the consuming task (or dropping the stream)
-    /// closes the connection within about a second, and so does leaving a `for try await` loop over it
-    /// early: the stream's iterator cancels the transfer when it is released.
+    /// closes the connection at once, and so does leaving a `for try await` loop over it early: the
+    /// stream's iterator cancels the transfer when it is released.
     public func stream(_ request: HTTPRequest) -> HTTPStream {
         let (events, continuation) = AsyncThrowingStream<StreamEvent, any Error>.makeStream()
-        let cancel = CancelFlag()
-        continuation.onTermination = { _ in cancel.cancel() }
-        let endpoint = self.endpoint
-        let tls = self.tls
-        BlockingExecutor.detach(name: "hecd-stream") {
-            guard let handle = CurlHandle() else {
-                continuation.finish(throwing: HTTPTransportError(
-                    kind: .transport(code: -1, message: "curl_easy_init failed"), request: request.summary,
-                    endpoint: endpoint.description))
-                return
-            }
-            let sink = TransferSink(
-                cancel: cancel,
-                onOpened: { continuation.yield(.opened(status: $0)) },
-                onLine: { continuation.yield(.line($0)) })
-            let code = handle.perform(request, endpoint: endpoint, tls: tls, sink: sink, streaming: true)
-            if cancel.isCancelled {
+        let endpoint = endpoint.description
+        let sink = TransferSink(
+            onOpened: { continuation.yield(.opened(status: $0)) },
+            onLine: { continuation.yield(.line($0)) })
+        let transfer: CurlTransfer
+        do {
+            transfer = try CurlTransfer(request, endpoint: self.endpoint, tls: tls, kind: .stream, sink: sink)
+        } catch {
+            continuation.finish(throwing: error)
+            return HTTPStream(events: events, cancel: {})
+        }
+        transfer.onDone = { [self] outcome in
+            inFlight.subtract(1, ordering: .relaxed)
+            switch outcome {
+            case .cancelled:
                 continuation.finish()
-            } else if code != CURLE_OK {
-                continuation.finish(throwing: HTTPTransportError(
-                    kind: .transport(code: Int(code.rawValue), message: handle.message(for: code)),
-                    request: request.summary, endpoint: endpoint.description))
-            } else if !(200..<300).contains(sink.status) {
+            case .finished(CURLE_OK) where !(200..<300).contains(sink.status):
                 continuation.finish(throwing: HTTPTransportError(
                     kind: .status(sink.status, body: String(decoding: sink.body, as: UTF8.self)),
-                    request: request.summary, endpoint: endpoint.description))
-            } else {
+                    request: request.summary, endpoint: endpoint))
+            case .finished(CURLE_OK):
                 continuation.finish()
+            default:
+                continuation.finish(throwing: transfer.error(outcome, request: request.summary, endpoint: endpoint))
             }
         }
-        return HTTPStream(events: events, cancel: cancel)
+        continuation.onTermination = { _ in transfer.cancel() }
+        inFlight.add(1, ordering: .relaxed)
+                CurlEventLoop.shared.start(transfer)
+        return HTTPStream(events: events, cancel: { transfer.cancel() })
     }
 
-    /// Whether a TCP connection to `host:port` opens within `timeout`. Maps to curl's CONNECT_ONLY; the
-    /// connection is closed at once.
+    /// Whether a new TCP connection to `host:port` opens within `timeout`. Maps to curl's CONNECT_ONLY;
+    /// the connection is closed at once.
     public func canConnect(host: String, port: Int, timeout: Duration = .seconds(1)) async -> Bool {
-        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        let result = try? await executor.run {
-            guard let handle = CurlHandle() else { return false }
-            let address = host.contains(":") ? "[\(host)]" : host
-            return handle.connectOnly(url: "http://\(address):\(port)/", timeoutMilliseconds: max(1, milliseconds))
+        let address = host.contains(":") ? "[\(host)]" : host
+        let request = HTTPRequest(.get, "http://\(address):\(port)/", timeout: timeout)
+        guard let transfer = try? CurlTransfer(request, endpoint: .anyURL, tls: nil, kind: .connectOnly(timeout: timeout))
+        else { return false }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                transfer.onDone = { [self] outcome in
+                    inFlight.subtract(1, ordering: .relaxed)
+                    if case .finished(CURLE_OK) = outcome {
+                        continuation.resume(returning: true)
+                    } else {
+                        continuation.resume(returning: false)
+                    }
+                }
+                inFlight.add(1, ordering: .relaxed)
+                CurlEventLoop.shared.start(transfer)
+            }
+        } onCancel: {
+            transfer.cancel()
         }
-        return result ?? false
     }
 
-    private func checkOutHandle() -> CurlHandle? {
-        if let idle = idleHandles.withLock({ $0.popLast() }) { return idle }
-        return CurlHandle()
-    }
-
-    private func checkIn(_ handle: CurlHandle) {
-        idleHandles.withLock { $0.append(handle) }
-    }
+    /// This client's requests and streams that have not ended yet.
+    public var transfersInFlight: Int { inFlight.load(ordering: .relaxed) }
 }
 
-/// The lines of a streaming response (see `HTTPClient.stream`). Iterate it once; when the iterator is
-/// released, early or not, the transfer is cancelled and its connection closed.
+/// The lines of a streaming response (see `HTTPClient.stream`). Iterate it once; when the stream and its
+/// iterator are released, early or not, the transfer is cancelled and its connection closed.
 public struct HTTPStream: AsyncSequence, Sendable {
     public typealias Element = StreamEvent
 
     let events: AsyncThrowingStream<StreamEvent, any Error>
-    let cancel: CancelFlag
+    let release: ReleaseToken
+
+    init(events: AsyncThrowingStream<StreamEvent, any Error>, cancel: @escaping @Sendable () -> Void) {
+        self.events = events
+        self.release = ReleaseToken(cancel)
+    }
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(base: events.makeAsyncIterator(), release: ReleaseToken(cancel))
+        Iterator(base: events.makeAsyncIterator(), release: release)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -132,10 +145,10 @@ public struct HTTPStream: AsyncSequence, Sendable {
         }
     }
 
-    /// Cancels the transfer when the last copy of the iterator goes away.
+    /// Cancels the transfer when the last copy of the stream and of its iterator goes away.
     final class ReleaseToken: Sendable {
-        let cancel: CancelFlag
-        init(_ cancel: CancelFlag) { self.cancel = cancel }
-        deinit { cancel.cancel() }
+        let cancel: @Sendable () -> Void
+        init(_ cancel: @escaping @Sendable () -> Void) { self.cancel = cancel }
+        deinit { cancel() }
     }
 }

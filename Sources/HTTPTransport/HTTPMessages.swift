@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where an `HTTPClient` sends its requests.
 public enum HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {

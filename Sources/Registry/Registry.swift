@@ -52,6 +52,13 @@ public actor Registry {
     /// The refresh interval: a third of the TTL.
     public var keepAliveInterval: Duration { .milliseconds(ttl * 1000 / 3) }
 
+    /// How long one etcd request to one endpoint may take for an agent with lease `ttl` (seconds): TTL/3,
+    /// between 1 s and 5 s. A keepalive sent TTL/3 after the last one that meets a hung member then still
+    /// reaches the next endpoint before the lease runs out (TTL/3 + TTL/3 < TTL), even at `--ttl 3`.
+    public static func requestTimeout(ttl: Int) -> Duration {
+        min(.seconds(5), max(.seconds(1), .milliseconds(ttl * 1000 / 3)))
+    }
+
     /// The keys announced now (what the registry believes the store holds), for tests and status.
     public var announced: [String: String] { written }
 

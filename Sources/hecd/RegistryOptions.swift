@@ -65,7 +65,8 @@ struct RegistryOptions: ParsableArguments {
         let cert = etcdCert ?? environment["HECD_ETCD_CERT"]
         let key = etcdKey ?? environment["HECD_ETCD_KEY"]
         let tls = (ca ?? cert ?? key) == nil ? nil : TLSFiles(caFile: ca, certificateFile: cert, keyFile: key)
-        let client = EtcdClient(endpoints: endpoints, tls: tls, credentials: credentials)
+        let client = EtcdClient(
+            endpoints: endpoints, tls: tls, credentials: credentials, requestTimeout: Registry.requestTimeout(ttl: ttl))
         return Registry(store: EtcdStore(client: client), agentID: agentID, ttl: ttl, logger: logger)
     }
 

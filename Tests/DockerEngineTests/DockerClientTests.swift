@@ -178,6 +178,26 @@ import Testing
         #expect(events >= 2)
     }
 
+    @Test func aContainerAlreadyGoingAwayIsNotAFailedStop() async throws {
+        let server = try StubServer { request in
+            request.path.contains("gone")
+                ? .json(404, #"{"message":"No such container: gone"}"#)
+                : request.path.contains("leaving")
+                    ? .json(409, #"{"message":"removal of container leaving is already in progress"}"#)
+                    : .json(409, #"{"message":"Conflict. The container name \"/web\" is already in use"}"#)
+        }
+        defer { server.stop() }
+        let docker = try client(for: server)
+        for (id, goingAway) in [("gone", true), ("leaving", true), ("other", false)] {
+            do {
+                try await docker.stopContainer(id, timeout: 1)
+                Issue.record("stopping \(id) should fail")
+            } catch {
+                #expect(error.isGoingAway == goingAway, "\(id): \(error)")
+            }
+        }
+    }
+
     @Test func anUnreachableEngineSaysWhatToCheck() async throws {
         let docker = DockerClient(host: try DockerHost("unix:///nonexistent/docker.sock"))
         do {

@@ -3,7 +3,8 @@ import Glibc
 import Synchronization
 
 /// An HTTP/1.1 server on a Unix socket for tests: it records each request and answers with what the
-/// handler returns. One connection at a time, `Connection: close` after each answer.
+/// handler returns. Each connection is served on a thread of its own (so a slow answer delays no other),
+/// with `Connection: close` after each answer.
 final class StubServer: Sendable {
     struct Request: Sendable {
         let method: String
@@ -19,8 +20,12 @@ final class StubServer: Sendable {
         var headers: [String: String] = ["Content-Type": "application/json"]
         var chunks: [String]
         var pause: Duration = .zero
+        /// How long the server waits before it answers at all (a stop waiting out its timeout).
+        var delay: Duration = .zero
 
-        static func json(_ status: Int, _ body: String) -> Reply { Reply(status: status, chunks: [body]) }
+        static func json(_ status: Int, _ body: String, after delay: Duration = .zero) -> Reply {
+            Reply(status: status, chunks: [body], delay: delay)
+        }
         static func stream(_ lines: [String], pause: Duration = .milliseconds(20)) -> Reply {
             Reply(status: 200, chunks: lines, pause: pause)
         }
@@ -58,13 +63,12 @@ final class StubServer: Sendable {
             while !state.stopped.withLock({ $0 }) {
                 let connection = accept(listener, nil, nil)
                 guard connection >= 0 else { continue }
-                guard let request = Self.readRequest(connection) else {
-                    close(connection)
-                    continue
-                }
-                state.recorded.withLock { $0.append(request) }
-                Self.write(handler(request), to: connection)
-                close(connection)
+                Thread {
+                    defer { close(connection) }
+                    guard let request = Self.readRequest(connection) else { return }
+                    state.recorded.withLock { $0.append(request) }
+                    Self.write(handler(request), to: connection)
+                }.start()
             }
         }
         thread.start()
@@ -114,11 +118,16 @@ final class StubServer: Sendable {
         for (name, value) in reply.headers { head += "\(name): \(value)\r\n" }
         if !streaming { head += "Content-Length: \(reply.chunks.joined().utf8.count)\r\n" }
         head += "\r\n"
+        if reply.delay > .zero { Thread.sleep(forTimeInterval: seconds(reply.delay)) }
         send(head, connection)
         for chunk in reply.chunks {
-            if reply.pause > .zero { Thread.sleep(forTimeInterval: Double(reply.pause.components.attoseconds) / 1e18) }
+            if reply.pause > .zero { Thread.sleep(forTimeInterval: seconds(reply.pause)) }
             send(chunk, connection)
         }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private static func send(_ text: String, _ connection: Int32) {

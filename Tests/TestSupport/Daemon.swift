@@ -103,7 +103,7 @@ public struct ProxyProbe: Sendable {
     public let client: HTTPClient
 
     public init(port: Int) {
-        client = HTTPClient(endpoint: .url("http://127.0.0.1:\(port)"), concurrency: 1)
+        client = HTTPClient(endpoint: .url("http://127.0.0.1:\(port)"))
     }
 
     /// Status and body, or nil when nothing answered.

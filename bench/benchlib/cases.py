@@ -4,10 +4,11 @@ import random
 import re
 import signal
 import subprocess
+import threading
 import time
 
-from .dockerapi import nth_event
-from .etcd import Gateway, Watch, grpc_breakdown, sum_metric
+from .dockerapi import nth_event, parallel
+from .etcd import Gateway, RequestRecorder, Watch, grpc_breakdown, sum_metric
 from .hecd import Agent
 from .peers import Compose, Plain
 from .util import BenchError, Sampler, Stats, log, now, proc_usage, wait_until
@@ -29,8 +30,8 @@ class Context:
         self.idle_window = idle_window
         self.agents = []
 
-    def new_agent(self, name, extra=()):
-        agent = Agent(self.binary, self.etcd.url, f"bench-{self.run_id}-{name}", self.workdir, extra)
+    def new_agent(self, name, extra=(), etcd_url=None):
+        agent = Agent(self.binary, etcd_url or self.etcd.url, f"bench-{self.run_id}-{name}", self.workdir, extra)
         self.agents.append(agent)
         return agent
 
@@ -659,3 +660,173 @@ def parse_wrk(out):
     if not total:
         raise BenchError(f"could not read wrk's report:\n{out[-800:]}")
     return failed, total
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 7. Slow stops: apps that ignore SIGTERM, so that every stop waits out its stop timeout
+
+STUBBORN = ["/bin/httpd", "-f", "-p", "80", "-h", "/www"]  # busybox httpd as PID 1 ignores SIGTERM
+STOP_TIMEOUT = 10  # Docker's and hecd's default
+
+
+def _plain_stubborn(ctx, n, label):
+    body = {"Image": "hecd-demo:1", "Cmd": STUBBORN, "Labels": {label[0]: label[1]},
+            "HostConfig": {"PublishAllPorts": True}}
+    ids = []
+    parallel(lambda _: ids.append(ctx.docker.request("POST", "/containers/create", body)["Id"]), range(n), 8)
+    parallel(lambda cid: ctx.docker.request("POST", f"/containers/{cid}/start"), ids, 8)
+    return ids
+
+
+def slow_stops(ctx, stopping=10, scale=5):
+    rep = ctx.report
+    case = "7. Slow stops"
+    recorder = RequestRecorder(ctx.etcd.url)
+    # TTL 3: a keepalive every second, so that a second's worth of delay would show at once.
+    agent = ctx.new_agent("slow", ["--ttl", "3", "--backoff-initial", "0"], etcd_url=recorder.url)
+    agent.write_manifest("stubborn", 0, prefix="/bench/stubborn", command=STUBBORN, stop_timeout=None)
+    agent.write_manifest("web", 0, prefix="/bench/slowweb")
+    agent.write_manifest("victim", 3, prefix="/bench/victim")
+    agent.start()
+    ctx.wait_agent_ready(agent)
+    stubborn_keys = Watch(ctx.etcd.url, "/bench/stubborn/").start()
+    web_keys = Watch(ctx.etcd.url, "/bench/slowweb/").start()
+    victim_keys = Watch(ctx.etcd.url, "/bench/victim/").start()
+    plain = Plain(ctx.docker, ctx.run_id)
+    plain_slow = ("io.hecd.bench.plainslow", ctx.run_id)
+    s = {k: [] for k in ("limit_idle", "limit_stopping", "hecd_running", "hecd_registered", "stops_done",
+                         "plain_stops_done", "victim_running", "victim_registered", "keepalive_late_ms",
+                         "keepalive_idle_late_ms")}
+    web_label = ("io.hecd.app", "web")
+
+    def web_started(n):
+        return nth_event("start", agent.label[0], agent.label[1], n)
+
+    def stubborn_up():
+        since = stubborn_keys.mark()
+        agent.write_manifest("stubborn", stopping)
+        stubborn_keys.wait_count(stopping, _timeout(stopping), since)
+
+    def keepalive_lateness(t0, t1):
+        times = recorder.between(t0, t1)
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        return max(0.0, max(gaps) - 1.0) if gaps else None
+
+    try:
+        for r in range(ctx.runs):
+            log(f"slow stops, run {r + 1}/{ctx.runs}")
+            # The engine's limit: create+start ×scale through the API, 8 at a time, with nothing stopping, and
+            # while `stopping` plain containers wait out their stop timeout.
+            m = ctx.events.mark()
+            t0 = now()
+            plain.parallel_api(scale)
+            s["limit_idle"].append(ctx.events.wait(nth_event("start", plain.label[0], plain.label[1], scale), m,
+                                                   60, "plain starts") - t0)
+            plain.clean()
+            ids = _plain_stubborn(ctx, stopping, plain_slow)
+            time.sleep(1)
+            stopper = threading.Thread(target=lambda: parallel(
+                lambda cid: ctx.docker.request("POST", f"/containers/{cid}/stop?t={STOP_TIMEOUT}", timeout=60),
+                ids, len(ids)))
+            t_stop = now()
+            stopper.start()
+            time.sleep(0.2)
+            m = ctx.events.mark()
+            t0 = now()
+            plain.parallel_api(scale)
+            s["limit_stopping"].append(ctx.events.wait(nth_event("start", plain.label[0], plain.label[1], scale), m,
+                                                       60, "plain starts while stopping") - t0)
+            stopper.join()
+            s["plain_stops_done"].append(now() - t_stop)
+            plain.clean()
+            ctx.docker.remove_all(f"{plain_slow[0]}={plain_slow[1]}")
+            ctx.settle()
+
+            # hecd: `stopping` stubborn replicas to 0 and, at once, web 0 → scale.
+            stubborn_up()
+            time.sleep(2)
+            idle_from = now()
+            time.sleep(3.5)
+            s["keepalive_idle_late_ms"].append(keepalive_lateness(idle_from, now()))
+            m = ctx.events.mark()
+            since = web_keys.mark()
+            gone_since = stubborn_keys.mark()
+            t_scale_down = agent.write_manifest("stubborn", 0)
+            t0 = agent.write_manifest("web", scale)
+            t_run = ctx.events.wait(lambda evs: (lambda ts: ts[scale - 1] if len(ts) >= scale else None)(
+                [t for t, act, _c, a in evs if act == "start" and a.get(web_label[0]) == web_label[1]
+                 and a.get(agent.label[0]) == agent.label[1]]), m, 60, "web's starts")
+            t_reg = web_keys.wait_count(scale, 60, since)
+            stubborn_keys.wait_count(0, 60, gone_since)
+            ctx.wait_no_containers(("io.hecd.app", "stubborn"), 60)
+            t_done = now()
+            s["hecd_running"].append(t_run - t0)
+            s["hecd_registered"].append(t_reg - t0)
+            s["stops_done"].append(t_done - t_scale_down)
+            s["keepalive_late_ms"].append(keepalive_lateness(t_scale_down, t_done))
+            log(f"  web {scale} registered {t_reg - t0:.2f} s (limit {s['limit_stopping'][-1]:.2f} s while stopping),"
+                f" {stopping} stops done {t_done - t_scale_down:.1f} s")
+            since = web_keys.mark()
+            agent.write_manifest("web", 0)
+            web_keys.wait_count(0, 60, since)
+
+            # A killed container of a third app while the stubborn ones stop.
+            stubborn_up()
+            victim = _stable_victim(ctx, ("io.hecd.app", "victim"), 3, victim_keys, "/bench/victim/", age=1.0)
+            before_keys = set(victim_keys.keys)
+            before_ids = {c["Id"] for c in ctx.docker.containers("io.hecd.app=victim")}
+            agent.write_manifest("stubborn", 0)
+            time.sleep(1.0)  # the stops are in flight
+            m = ctx.events.mark()
+            since = victim_keys.mark()
+            t0 = now()
+            ctx.docker.kill(victim["Id"])
+            t_new = ctx.events.wait(lambda evs: next((t for t, act, cid, a in evs
+                                                      if act == "start" and a.get("io.hecd.app") == "victim"
+                                                      and cid not in before_ids), None), m, 60, "a replacement")
+            t_reg = victim_keys.wait(lambda evs, _k: next((t for t, kind, k, _ in evs[since:]
+                                                           if kind == "PUT" and k not in before_keys), None),
+                                     60, "the replacement's key")
+            s["victim_running"].append(t_new - t0)
+            s["victim_registered"].append(t_reg - t0)
+            log(f"  killed victim replaced and registered after {1000 * (t_reg - t0):.0f} ms")
+            ctx.wait_no_containers(("io.hecd.app", "stubborn"), 60)
+            agent.check_alive()
+    finally:
+        for w in (stubborn_keys, web_keys, victim_keys):
+            w.close()
+        for app in ("stubborn", "web", "victim"):
+            if agent.alive():
+                agent.write_manifest(app, 0)
+        try:
+            ctx.wait_no_containers(agent.label, 120)
+        finally:
+            ctx.stop_agent(agent)
+            plain.clean()
+            ctx.docker.remove_all(f"{plain_slow[0]}={plain_slow[1]}")
+            recorder.close()
+
+    rep.raw["slow_stops"] = s
+    limit = Stats(s["limit_stopping"])
+    idle = Stats(s["limit_idle"])
+    what = f"{stopping} replicas that ignore SIGTERM scaled to 0 (stop timeout {STOP_TIMEOUT} s), at once another app 0→{scale}"
+    rep.row(case, f"Engine API create+start ×{scale}, 8 at a time, nothing stopping", idle)
+    rep.row(case, f"Engine API create+start ×{scale}, 8 at a time, while {stopping} stops wait **(limit)**", limit,
+            ratio=1.0, ratio_of="limit")
+    st = Stats(s["hecd_running"])
+    rep.row(case, f"hecd: {what}: all {scale} running", st, ratio=st.median / limit.median, ratio_of="limit")
+    st = Stats(s["hecd_registered"])
+    rep.row(case, f"hecd: … all {scale} registered in etcd", st, ratio=st.median / limit.median, ratio_of="limit",
+            target="≤ 1.2× limit", met=st.median <= 1.2 * limit.median)
+    rep.row(case, f"engine: {stopping} `docker stop -t {STOP_TIMEOUT}` side by side, until all stopped",
+            Stats(s["plain_stops_done"]))
+    rep.row(case, f"hecd: the {stopping} stops, until all removed", Stats(s["stops_done"]))
+    reg = Stats(s["victim_registered"])
+    rep.row(case, f"hecd: killed container of a third app → replacement running, while {stopping} stop",
+            Stats(s["victim_running"]), unit="ms")
+    rep.row(case, f"hecd: … → replacement registered", reg, unit="ms", target="< 0.5 s", met=reg.median < 0.5)
+    late = Stats([x for x in s["keepalive_late_ms"] if x is not None])
+    rep.row(case, "lease keepalive (every 1 s at --ttl 3), idle: latest arrival beyond its second",
+            Stats([x for x in s["keepalive_idle_late_ms"] if x is not None]), unit="ms")
+    rep.row(case, "lease keepalive during the stops and the scale-up: latest arrival beyond its second", late,
+            unit="ms", target="≤ 50 ms", met=late.n > 0 and late.max <= 0.05)

@@ -1,5 +1,6 @@
 """The hecd agent (and `hecd render`, when built) as processes the benchmark starts and stops."""
 
+import json
 import os
 import shutil
 import signal
@@ -52,10 +53,15 @@ class Agent:
     def write_manifest(self, name, replicas, **fields):
         """Writes (atomically) the app's manifest; fields not given (image, prefix, drain) stay as the last write of
         this app set them. Returns the monotonic time of the rename."""
-        spec = {"image": "hecd-demo:1", "prefix": "/bench/" + name, "drain": 0, **self.manifests.get(name, {}), **fields}
+        spec = {"image": "hecd-demo:1", "prefix": "/bench/" + name, "drain": 0, "stop_timeout": 2, "command": None,
+                **self.manifests.get(name, {}), **fields}
         self.manifests[name] = spec
-        text = (f"name: {name}\nimage: {spec['image']}\nreplicas: {replicas}\nstop_timeout: 2\n"
+        text = (f"name: {name}\nimage: {spec['image']}\nreplicas: {replicas}\n"
                 f"register:\n  prefix: {spec['prefix']}\n  drain: {spec['drain']}\n")
+        if spec["stop_timeout"] is not None:  # None: the default (10 s)
+            text += f"stop_timeout: {spec['stop_timeout']}\n"
+        if spec["command"]:
+            text += "command: [" + ", ".join(json.dumps(w) for w in spec["command"]) + "]\n"
         tmp = os.path.join(self.dir, f".{name}.yaml.tmp")
         with open(tmp, "w") as f:
             f.write(text)
