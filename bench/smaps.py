@@ -150,6 +150,11 @@ def report(pid, map_path=None, top=25, title=""):
     for name, kb in by.most_common(top):
         if kb:
             print(f"   {kb / 1024:7.2f} MB  {name}")
+    anon_maps = sorted((m for m in mappings(pid) if not m["path"].startswith("/") and m.get("Rss", 0)),
+                       key=lambda m: -m.get("Rss", 0))
+    print("   largest anonymous mappings (Rss of size; 8 MB ones are thread stacks): " + ", ".join(
+        f"{m.get('Rss', 0) / 1024:.2f} of {(m['end'] - m['start']) / 1048576:.1f} MB {m['path'] or ''}".rstrip()
+        for m in anon_maps[:8]))
     rows = read_map(map_path) if map_path else []
     bb, exe = binary_breakdown(pid, rows)
     total = sum(bb.values())

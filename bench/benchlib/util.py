@@ -125,6 +125,42 @@ def proc_usage(pid):
     return out
 
 
+def smaps_split(pid):
+    """kB resident, from /proc/PID/smaps: the executable's own file pages, other files' (shared libraries), and
+    anonymous memory (heap, stacks, copy-on-write pages of the binary and the libraries)."""
+    exe = os.readlink(f"/proc/{pid}/exe")
+    maps = []
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                maps.append({"path": parts[5] if len(parts) > 5 else "", "Rss:": 0, "Anonymous:": 0})
+            elif maps and parts and parts[0] in ("Rss:", "Anonymous:"):
+                maps[-1][parts[0]] = int(parts[1])
+    out = {"exe": 0, "libs": 0, "anon": 0}
+    for m in maps:
+        if m["path"].startswith("/"):
+            out["exe" if m["path"] == exe else "libs"] += m["Rss:"] - m["Anonymous:"]
+            out["anon"] += m["Anonymous:"]
+        else:
+            out["anon"] += m["Rss:"]
+    return out
+
+
+def binary_size(path):
+    """Bytes of the file, and of the sections it loads into memory (code, data: no debug info, no symbols)."""
+    loaded = 0
+    try:
+        out = subprocess.run(["size", "-A", path], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit() and int(parts[2]) != 0:
+                loaded += int(parts[1])
+    except OSError:
+        pass
+    return os.path.getsize(path), loaded
+
+
 class Sampler(threading.Thread):
     """Samples a process's RSS every `interval` seconds; keeps the peak."""
 
