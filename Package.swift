@@ -6,6 +6,15 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// TOMLKit imports Foundation (for `Data` and `Date` only), so a static link line names libFoundation.a before
+/// libFoundationEssentials.a, and lld takes libFoundation.a's copy of a weak symbol both define: that one member drags
+/// all of Foundation, CoreFoundation (whose initialiser runs at every start) and ICU in (50 MB of binary, 3 MB
+/// resident), though hecd uses none of it. The release build (`hecd_release_build` in Deploy/lib.sh) names the
+/// toolchain's FoundationEssentials archive in `HECD_ESSENTIALS_ARCHIVE`, and it is linked first.
+let foundationEssentialsFirst: [LinkerSetting] = Context.environment["HECD_ESSENTIALS_ARCHIVE"].map {
+    [.unsafeFlags([$0])]
+} ?? []
+
 let package = Package(
     name: "hecd",
     platforms: [.macOS(.v15)],
@@ -102,7 +111,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            linkerSettings: foundationEssentialsFirst
         ),
         .testTarget(
             name: "RenderTests",
