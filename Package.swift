@@ -32,12 +32,19 @@ let package = Package(
         .target(
             name: "HTTPTransport",
             dependencies: ["CCurl"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// Docker Engine API client.
         .target(
             name: "DockerEngine",
             dependencies: ["HTTPTransport"],
+            swiftSettings: strictSettings
+        ),
+        /// A container engine in memory (latencies, failures, events) for tests and benchmarks without dockerd.
+        .target(
+            name: "EngineTesting",
+            dependencies: ["DockerEngine"],
             swiftSettings: strictSettings
         ),
         /// etcd v3 client over the JSON gateway: KV, transactions, leases, watches, auth, failover.

@@ -60,13 +60,13 @@ extension Agent {
     /// The app's image, pulled first when the engine does not have it.
     private func inspectOrPull(_ spec: AppSpec) async throws(DockerError) -> ImageDetails {
         do {
-            return try await docker.inspectImage(spec.image)
+            return try await engine.inspectImage(spec.image)
         } catch {
             guard error.isNotFound else { throw error }
         }
         logger.info("pulling image \(spec.image) for \(spec.name)", metadata: ["app": "\(spec.name)"])
-        try await docker.pullImage(spec.image)
-        return try await docker.inspectImage(spec.image)
+        try await engine.pullImage(spec.image)
+        return try await engine.inspectImage(spec.image)
     }
 
     /// Creates and starts one container; true on success.
@@ -85,20 +85,20 @@ extension Agent {
                 hostname: String(name.prefix(63)), stopTimeout: spec.stopTimeout)
             let id: String
             do {
-                id = try await docker.createContainer(name: name, config: config)
+                id = try await engine.createContainer(name: name, config: config)
             } catch {
                 if error.isConflict { continue }  // the random name was taken: draw another
                 logger.error("cannot create a container for \(spec.name): \(error)", metadata: metadata)
                 return false
             }
             do {
-                try await docker.startContainer(id)
+                try await engine.startContainer(id)
             } catch {
                 logger.error("cannot start \(name) (app \(spec.name)): \(error); removing it", metadata: metadata)
-                try? await docker.removeContainer(id, force: true)
+                try? await engine.removeContainer(id, force: true)
                 return false
             }
-            let hostPort = (try? await docker.inspectContainer(id))?.hostPort(for: port)?.hostPort
+            let hostPort = (try? await engine.inspectContainer(id))?.hostPort(for: port)?.hostPort
             logger.info(
                 "created \(name) (app \(spec.name)), host port \(hostPort.map(String.init) ?? "unknown")",
                 metadata: metadata)
@@ -121,8 +121,8 @@ extension Agent {
             try? await Task.sleep(for: .seconds(drain))
         }
         do {
-            try await docker.stopContainer(container.id, timeout: timeout)
-            try await docker.removeContainer(container.id, force: true)
+            try await engine.stopContainer(container.id, timeout: timeout)
+            try await engine.removeContainer(container.id, force: true)
             let why: String
             switch reason {
             case .scaleDown: why = "scaled down"
@@ -144,7 +144,7 @@ extension Agent {
     func remove(_ container: ObservedContainer, exitCode: Int?) async {
         let metadata: Logger.Metadata = ["app": "\(container.app)"]
         do {
-            try await docker.removeContainer(container.id, force: true)
+            try await engine.removeContainer(container.id, force: true)
             let how = container.state == .created ? "never started" : "\(container.state.rawValue)"
                 + (exitCode.map { " with code \($0)" } ?? "")
             logger.info("removed \(container.name) (app \(container.app)): \(how)", metadata: metadata)

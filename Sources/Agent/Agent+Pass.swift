@@ -30,9 +30,9 @@ extension Agent {
 
         let containers: [ContainerSummary]
         do {
-            containers = try await docker.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
+            containers = try await engine.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
             if state.dockerUnreachable {
-                logger.info("Docker engine reachable again at \(docker.host)")
+                logger.info("Docker engine reachable again at \(engine.location)")
                 state.dockerUnreachable = false
             }
         } catch {
@@ -133,7 +133,7 @@ extension Agent {
         for summary in containers {
             listed.insert(summary.id)
             if cache[summary.id]?.state.status != summary.state, summary.state != "created" {
-                cache[summary.id] = try? await docker.inspectContainer(summary.id)
+                cache[summary.id] = try? await engine.inspectContainer(summary.id)
             }
             guard var container = ManagedLabels.observed(summary, details: cache[summary.id]) else { continue }
             if let exitCode = died[summary.id] {

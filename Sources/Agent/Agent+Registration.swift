@@ -110,7 +110,7 @@ extension Agent {
         while !Task.isCancelled {
             await registrationRefresh.wait()
             guard !Task.isCancelled,
-                let containers = try? await docker.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
+                let containers = try? await engine.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
             else { continue }
             // Containers being retired or reported dead stay out, as in a pass.
             let hidden = inFlight.withLock { $0 }.union(diedByEvent.withLock { Set($0.keys) })

@@ -14,7 +14,8 @@ import Synchronization
 /// containers, asks the `Reconciler` what to do and does it. Stopping the agent leaves containers running.
 public final class Agent: Service {
     let configuration: AgentConfiguration
-    let docker: DockerClient
+    /// The container engine: `DockerClient`, or `InMemoryEngine` in tests.
+    let engine: any ContainerEngine
     let logger: Logger
     /// Announces ready containers; nil when the agent runs without etcd.
     let registry: Registry?
@@ -36,9 +37,9 @@ public final class Agent: Service {
     /// Wakes `registerWhileCreating`: a container started, or its readiness changed.
     let registrationRefresh = WakeSignal()
 
-    public init(configuration: AgentConfiguration, docker: DockerClient, registry: Registry? = nil, logger: Logger) {
+    public init(configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
-        self.docker = docker
+        self.engine = engine
         self.logger = logger
         self.registry = registry
         let (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -77,7 +78,7 @@ public final class Agent: Service {
         }
         defer { watcher.stop() }
         logger.info(
-            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(docker.host)")
+            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(engine.location)")
 
         await withGracefulShutdownHandler {
             // Discarding: a group that is never awaited would keep every finished stop and removal (about
@@ -102,7 +103,7 @@ public final class Agent: Service {
     /// Turns Docker events into passes; a reconnect also asks for one, since events may have been missed.
     private func followDockerEvents() async {
         var connectedBefore = false
-        for await update in docker.followEvents(labels: ManagedLabels.filter(agentID: configuration.agentID)) {
+        for await update in engine.followEvents(labels: ManagedLabels.filter(agentID: configuration.agentID)) {
             switch update {
             case .connected:
                 if connectedBefore { logger.info("Docker event stream reconnected: re-listing containers") }
