@@ -5,7 +5,7 @@ import Synchronization
 public struct RenderLimits: Sendable, Hashable {
     /// The default output budget: 64 MB.
     public static let defaultMaxOutputBytes = 64 << 20
-    /// The default step budget: a million steps, about 1 s of work in a release build; a config with 10,000
+    /// The default step budget: a million steps, about 0.4 s of work in a release build; a config with 10,000
     /// servers takes about 100,000.
     public static let defaultMaxSteps = 1_000_000
 
