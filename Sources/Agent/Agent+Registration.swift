@@ -21,6 +21,19 @@ struct Registration: Sendable, Hashable {
     let target: ProbeTarget
 }
 
+/// The only values the agent writes to the registry: `IPv4:PORT` or `[IPv6]:PORT`, from an IP literal and a
+/// port from 1 to 65535; anything else (a name, a zone, text from a misbehaving engine) is not registered.
+enum RegisteredAddress {
+    static func value(hostIP: String, hostPort: Int) -> String? {
+        guard (1...65535).contains(hostPort) else { return nil }
+        var ipv4 = in_addr()
+        var ipv6 = in6_addr()
+        if !hostIP.contains(":"), inet_pton(AF_INET, hostIP, &ipv4) == 1 { return "\(hostIP):\(hostPort)" }
+        if hostIP.contains(":"), inet_pton(AF_INET6, hostIP, &ipv6) == 1 { return "[\(hostIP)]:\(hostPort)" }
+        return nil
+    }
+}
+
 /// What a pass hands to the registry.
 struct RegistrationView {
     var registrations: [Registration] = []
@@ -64,9 +77,16 @@ extension Agent {
                 }
                 continue
             }
-            let hostForURL = hostIP.contains(":") ? "[\(hostIP)]" : hostIP
+            guard let value = RegisteredAddress.value(hostIP: hostIP, hostPort: hostPort) else {
+                if reportedHostIPProblems.insert(app).inserted {
+                    logger.error(
+                        "cannot register \(app): \(hostIP) port \(hostPort) is not an IP address and port",
+                        metadata: ["app": "\(app)"])
+                }
+                continue
+            }
             view.registrations.append(Registration(
-                containerID: summary.id, app: app, key: key, value: "\(hostForURL):\(hostPort)",
+                containerID: summary.id, app: app, key: key, value: value,
                 target: ProbeTarget(
                     containerID: summary.id, host: bindingIP ?? "127.0.0.1", port: hostPort,
                     healthPath: spec?.health?.http)))
