@@ -88,11 +88,12 @@ extension Agent {
                 jobs.append(backgroundJob(for: container.id) { await self.remove(container, exitCode: exitCode) })
             }
         }
+        createdThisPass.withLock { $0 = [] }
         let failedApps = await withTaskGroup(of: [String]?.self) { group in
             group.addTask { [creates] in await self.createAll(creates) }
             if !creates.isEmpty {
                 group.addTask { [observed] in
-                    await self.registerWhileCreating(specs: specs, observed: observed, plan: plan)
+                    await self.registerWhileCreating(specs: specs, listed: containers, observed: observed, plan: plan)
                     return nil
                 }
             }

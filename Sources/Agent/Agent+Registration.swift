@@ -74,15 +74,18 @@ extension Agent {
     /// While a pass creates containers (50 take seconds, 8 at a time), announces each one as soon as it is
     /// ready rather than after the last create: woken by `start` events and readiness changes, until cancelled.
     /// The agent record keeps the pass's counts until the next pass.
-    func registerWhileCreating(specs: [String: AppSpec], observed: [ObservedContainer], plan: Plan) async {
+    func registerWhileCreating(
+        specs: [String: AppSpec], listed: [ContainerSummary], observed: [ObservedContainer], plan: Plan
+    ) async {
         guard let prober, registry != nil else { return }
         var reportedHostIPProblems: Set<String> = []
         let apps = Array(specs.values)
         while !Task.isCancelled {
             await registrationRefresh.wait()
-            guard !Task.isCancelled,
-                let containers = try? await engine.listContainers(labels: ManagedLabels.filter(agentID: configuration.agentID))
-            else { continue }
+            guard !Task.isCancelled else { return }
+            // The pass's list and what its creates learned since: no list call per new container.
+            let created = createdThisPass.withLock { $0 }
+            let containers = listed + created
             // Containers being retired or reported dead stay out, as in a pass.
             let hidden = inFlight.withLock { $0 }.union(diedByEvent.withLock { Set($0.keys) })
             let candidates = announcementCandidates(

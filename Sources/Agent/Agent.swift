@@ -36,6 +36,8 @@ public final class Agent: Service {
     let diedByEvent = Mutex<[String: Int?]>([:])
     /// Wakes `registerWhileCreating`: a container started, or its readiness changed.
     let registrationRefresh = WakeSignal()
+    /// The containers the current pass created, as their creates learned them.
+    let createdThisPass = Mutex<[ContainerSummary]>([])
 
     public init(configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
