@@ -71,6 +71,12 @@ let package = Package(
             dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        /// An in-memory registry store with leases, for tests of the registry and the agent.
+        .target(
+            name: "RegistryTesting",
+            dependencies: ["Registry"],
+            swiftSettings: strictSettings
+        ),
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
         .target(
             name: "Templates",
@@ -120,12 +126,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Reconciler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DockerEngine", "EngineTesting", "Manifests", "Reconciler", "Registry", "RegistryTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Registry", "RegistryTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Registry
+import RegistryTesting
 import Testing
 
 /// The registry against an in-memory store: what ends up in the store, and how many requests it costs.
