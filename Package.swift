@@ -42,12 +42,19 @@ let package = Package(
         .target(
             name: "HTTPTransport",
             dependencies: ["CCurl"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// Docker Engine API client.
         .target(
             name: "DockerEngine",
             dependencies: ["HTTPTransport"],
+            swiftSettings: strictSettings
+        ),
+        /// A container engine in memory (latencies, failures, events) for tests and benchmarks without dockerd.
+        .target(
+            name: "EngineTesting",
+            dependencies: ["DockerEngine"],
             swiftSettings: strictSettings
         ),
         /// etcd v3 client over the JSON gateway: KV, transactions, leases, watches, auth, failover.
@@ -72,6 +79,12 @@ let package = Package(
         .target(
             name: "Registry",
             dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        /// An in-memory registry store with leases, for tests of the registry and the agent.
+        .target(
+            name: "RegistryTesting",
+            dependencies: ["Registry"],
             swiftSettings: strictSettings
         ),
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
@@ -124,12 +137,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Reconciler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DockerEngine", "EngineTesting", "Manifests", "Reconciler", "Registry", "RegistryTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Registry", "RegistryTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),

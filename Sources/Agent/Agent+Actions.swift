@@ -8,6 +8,7 @@ import Logging
 import Manifests
 import Reconciler
 import Registry
+import Synchronization
 
 extension Agent {
     /// Creates and starts the containers, `parallelActions` at a time, after making sure each app's
@@ -64,13 +65,13 @@ extension Agent {
     /// The app's image, pulled first when the engine does not have it.
     private func inspectOrPull(_ spec: AppSpec) async throws(DockerError) -> ImageDetails {
         do {
-            return try await docker.inspectImage(spec.image)
+            return try await engine.inspectImage(spec.image)
         } catch {
             guard error.isNotFound else { throw error }
         }
         logger.info("pulling image \(spec.image) for \(spec.name)", metadata: ["app": "\(spec.name)"])
-        try await docker.pullImage(spec.image)
-        return try await docker.inspectImage(spec.image)
+        try await engine.pullImage(spec.image)
+        return try await engine.inspectImage(spec.image)
     }
 
     /// Creates and starts one container; true on success.
@@ -89,27 +90,52 @@ extension Agent {
                 hostname: String(name.prefix(63)), stopTimeout: spec.stopTimeout)
             let id: String
             do {
-                id = try await docker.createContainer(name: name, config: config)
+                id = try await engine.createContainer(name: name, config: config)
             } catch {
                 if error.isConflict { continue }  // the random name was taken: draw another
                 logger.error("cannot create a container for \(spec.name): \(error)", metadata: metadata)
                 return false
             }
             do {
-                try await docker.startContainer(id)
+                try await engine.startContainer(id)
             } catch {
                 logger.error("cannot start \(name) (app \(spec.name)): \(error); removing it", metadata: metadata)
-                try? await docker.removeContainer(id, force: true)
+                try? await engine.removeContainer(id, force: true)
                 return false
             }
-            let hostPort = (try? await docker.inspectContainer(id))?.hostPort(for: port)?.hostPort
+            let details = try? await engine.inspectContainer(id)
+            let hostPort = details?.hostPort(for: port)?.hostPort
             logger.info(
                 "created \(name) (app \(spec.name)), host port \(hostPort.map(String.init) ?? "unknown")",
                 metadata: metadata)
+            if let details { learned(Self.summary(of: details, image: spec.image)) }
             return true
         }
         logger.error("cannot find a free container name for \(spec.name)", metadata: metadata)
         return false
+    }
+
+    /// Keeps what a create learned (id, name, ports) for the registration that runs while the pass creates,
+    /// so that it does not list the engine to find it.
+    private func learned(_ container: ContainerSummary) {
+        createdThisPass.withLock { $0.append(container) }
+        registrationRefresh.signal()
+    }
+
+    /// A listed container as the engine would list a running one, from its inspect.
+    static func summary(of details: ContainerDetails, image: String) -> ContainerSummary {
+        var ports: [PublishedPort] = []
+        for (key, bindings) in details.ports.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "/")
+            guard let containerPort = parts.first.flatMap({ Int($0) }) else { continue }
+            let type = parts.count > 1 ? String(parts[1]) : "tcp"
+            for binding in bindings {
+                ports.append(PublishedPort(ip: binding.hostIP, privatePort: containerPort, publicPort: binding.hostPort, type: type))
+            }
+        }
+        return ContainerSummary(
+            id: details.id, names: [details.name], image: image, state: details.state.status, labels: details.labels,
+            created: Int((details.state.startedAt ?? Date()).timeIntervalSince1970), ports: ports)
     }
 
     /// Takes a live container out of service: withdraws its key, waits the drain period so that no new
@@ -125,8 +151,8 @@ extension Agent {
             try? await Task.sleep(for: .seconds(drain))
         }
         do {
-            try await docker.stopContainer(container.id, timeout: timeout)
-            try await docker.removeContainer(container.id, force: true)
+            try await engine.stopContainer(container.id, timeout: timeout)
+            try await engine.removeContainer(container.id, force: true)
             let why: String
             switch reason {
             case .scaleDown: why = "scaled down"
@@ -148,7 +174,7 @@ extension Agent {
     func remove(_ container: ObservedContainer, exitCode: Int?) async {
         let metadata: Logger.Metadata = ["app": "\(container.app)"]
         do {
-            try await docker.removeContainer(container.id, force: true)
+            try await engine.removeContainer(container.id, force: true)
             let how = container.state == .created ? "never started" : "\(container.state.rawValue)"
                 + (exitCode.map { " with code \($0)" } ?? "")
             logger.info("removed \(container.name) (app \(container.app)): \(how)", metadata: metadata)

@@ -19,7 +19,8 @@ import Synchronization
 /// containers, asks the `Reconciler` what to do and does it. Stopping the agent leaves containers running.
 public final class Agent: Service {
     let configuration: AgentConfiguration
-    let docker: DockerClient
+    /// The container engine: `DockerClient`, or `InMemoryEngine` in tests.
+    let engine: any ContainerEngine
     let logger: Logger
     /// Announces ready containers; nil when the agent runs without etcd.
     let registry: Registry?
@@ -40,10 +41,12 @@ public final class Agent: Service {
     let diedByEvent = Mutex<[String: Int?]>([:])
     /// Wakes `registerWhileCreating`: a container started, or its readiness changed.
     let registrationRefresh = WakeSignal()
+    /// The containers the current pass created, as their creates learned them.
+    let createdThisPass = Mutex<[ContainerSummary]>([])
 
-    public init(configuration: AgentConfiguration, docker: DockerClient, registry: Registry? = nil, logger: Logger) {
+    public init(configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
-        self.docker = docker
+        self.engine = engine
         self.logger = logger
         self.registry = registry
         let (wakeSignals, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -80,7 +83,7 @@ public final class Agent: Service {
         }
         defer { watcher.stop() }
         logger.info(
-            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(docker.host)")
+            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(engine.location)")
 
         await withGracefulShutdownHandler {
             // Discarding: a group that is never awaited would keep every finished stop and removal (about
@@ -105,7 +108,7 @@ public final class Agent: Service {
     /// Turns Docker events into passes; a reconnect also asks for one, since events may have been missed.
     private func followDockerEvents() async {
         var connectedBefore = false
-        for await update in docker.followEvents(labels: ManagedLabels.filter(agentID: configuration.agentID)) {
+        for await update in engine.followEvents(labels: ManagedLabels.filter(agentID: configuration.agentID)) {
             switch update {
             case .connected:
                 if connectedBefore { logger.info("Docker event stream reconnected: re-listing containers") }
@@ -139,8 +142,13 @@ public final class Agent: Service {
     private func withdrawAtOnce(_ containerID: String) async {
         prober?.forget(containerID)
         guard let registry, let key = keysByContainer.withLock({ $0.removeValue(forKey: containerID) }) else { return }
-        if await registry.withdraw(key) {
+        switch await registry.withdraw(key) {
+        case .removed:
             logger.info("deregistered \(key): its container died")
+        case .pending:
+            logger.warning("\(key): its container died; etcd cannot be reached, so the key goes when etcd is back (or with the lease)")
+        case .notAnnounced:
+            break
         }
     }
 

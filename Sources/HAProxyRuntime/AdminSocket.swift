@@ -26,9 +26,20 @@ public struct HAProxyAdminSocket: Sendable {
         self.timeout = timeout
     }
 
+    /// Sends one command written as a line of words separated by single spaces (`show servers state`); a
+    /// word that is not safe (see `AdminCommand.isSafe`) is refused before anything is sent. Blocks.
+    public func execute(_ line: String) throws(AdminSocketError) -> String {
+        do {
+            return try execute(try AdminCommand(line: line))
+        } catch {
+            throw AdminSocketError(path: path, message: error.message)
+        }
+    }
+
     /// Sends one command and returns HAProxy's answer, surrounding whitespace trimmed (empty: done, for most
     /// commands). Blocks.
-    public func execute(_ command: String) throws(AdminSocketError) -> String {
+    public func execute(_ adminCommand: AdminCommand) throws(AdminSocketError) -> String {
+        let command = adminCommand.description
         func failure(_ what: String, _ code: Int32 = errno) -> AdminSocketError {
             AdminSocketError(path: path, message: "\(what): \(String(cString: strerror(code)))")
         }

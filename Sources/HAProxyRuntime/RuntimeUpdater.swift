@@ -43,13 +43,14 @@ public struct RuntimeUpdater: Sendable {
                 case .add(let backend, let server):
                     try add(server, to: backend)
                 case .move(let backend, let server, let host, let port):
-                    let answer = try socket.execute("set server \(backend)/\(server) addr \(host) port \(port)")
+                    let answer = try socket.execute(
+                        AdminCommand(["set", "server", "\(backend)/\(server)", "addr", host, "port", "\(port)"]))
                     guard answer.contains("changed from") || answer.contains("no need to change") else {
                         throw Refusal(command: "set server \(backend)/\(server) addr", answer: answer)
                     }
                 case .remove(let backend, let server):
                     let reference = ServerReference(backend: backend, server: server)
-                    let answer = try socket.execute("disable server \(reference)")
+                    let answer = try socket.execute(AdminCommand(["disable", "server", reference.description]))
                     if answer.hasPrefix("No such server") { break }  // Already gone.
                     guard answer.isEmpty else { throw Refusal(command: "disable server \(reference)", answer: answer) }
                     if try !delete(reference) { report.undeleted.append(reference) }
@@ -80,28 +81,29 @@ public struct RuntimeUpdater: Sendable {
     /// unless the line says `disabled`.
     private func add(_ server: HAProxyConfig.Server, to backend: String) throws {
         let reference = "\(backend)/\(server.name)"
-        let answer = try socket.execute("add server \(reference) \(server.arguments)")
+        let answer = try socket.execute(AdminCommand(["add", "server", reference, server.address] + server.parameters))
         guard answer.hasPrefix("New server registered") else { throw Refusal(command: "add server \(reference)", answer: answer) }
         if server.parameters.contains("check") {
-            try expectSilence("enable health \(reference)")
+            try expectSilence(["enable", "health", reference])
         }
         if server.parameters.contains("agent-check") {
-            try expectSilence("enable agent \(reference)")
+            try expectSilence(["enable", "agent", reference])
         }
         if !server.parameters.contains("disabled") {
-            try expectSilence("enable server \(reference)")
+            try expectSilence(["enable", "server", reference])
         }
     }
 
     /// True when the server is gone (deleted now, or not there at all).
     private func delete(_ reference: ServerReference) throws -> Bool {
-        let answer = try socket.execute("del server \(reference)")
+        let answer = try socket.execute(AdminCommand(["del", "server", reference.description]))
         return answer.hasPrefix("Server deleted") || answer.hasPrefix("No such server")
     }
 
-    private func expectSilence(_ command: String) throws {
+    private func expectSilence(_ tokens: [String]) throws {
+        let command = try AdminCommand(tokens)
         let answer = try socket.execute(command)
-        guard answer.isEmpty else { throw Refusal(command: command, answer: answer) }
+        guard answer.isEmpty else { throw Refusal(command: command.description, answer: answer) }
     }
 
     private struct Refusal: Error, CustomStringConvertible {

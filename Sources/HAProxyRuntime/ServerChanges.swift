@@ -49,6 +49,13 @@ public enum ServerChangePlan: Sendable, Hashable {
             }
             let inheritsDefaults = new.defaultsSetDefaultServer || after.lines.contains { $0.first == "default-server" }
 
+            // Every word of a change goes to the admin socket: one that could split or bend a command line
+            // (`;`, quotes, `#`, control characters) makes the change a reload, where the file is checked.
+            for server in newServers + oldServers {
+                if let unsafe = AdminCommand.firstUnsafe([backend, server.name, server.address] + server.parameters) {
+                    return .reload("\(title): the server line of \(AdminCommand.shown(server.name)) holds the word \(AdminCommand.shown(unsafe)), which the admin socket cannot take safely")
+                }
+            }
             for server in newServers {
                 guard let previous = oldByName[server.name] else {
                     guard !inheritsDefaults else { return .reload("\(title) has default-server settings") }

@@ -12,6 +12,10 @@ struct ManifestValidator {
     static let maxStopTimeout = 3600
     static let maxDrainSeconds = 3600
     static let reservedLabelPrefix = "io.hecd."
+    /// The most `env` entries, `labels` and `command` words a manifest may have.
+    static let maxEnvEntries = 1000
+    static let maxLabels = 256
+    static let maxCommandWords = 1000
 
     /// The file, for messages.
     let path: String
@@ -45,6 +49,15 @@ struct ManifestValidator {
     // MARK: - The manifest
 
     mutating func validate(_ root: Node) -> AppSpec? {
+        // Before anything reads the values: aliases can make a small file enormous.
+        if let overflow = ExpandedSize.overflow(of: root, limit: ManifestLoader.maxFileSize) {
+            report(
+                "the manifest grows past \(ManifestLoader.maxFileSize) bytes here once its YAML aliases are expanded "
+                    + "(each `*alias` repeats the whole value of its `&anchor`); a manifest may have at most "
+                    + "\(ManifestLoader.maxFileSize) bytes either way: write the values out, or make them shorter",
+                field: overflow.field, at: overflow.mark)
+            return nil
+        }
         guard case .mapping(let mapping) = root else {
             report(
                 "a manifest describes one app with fields such as `name: web`, `image: hecd-demo:1` and "
@@ -155,6 +168,11 @@ struct ManifestValidator {
         let example = #"command: ["/bin/httpd", "-f", "-p", "80"]"#
         switch entry.value {
         case .sequence(let sequence):
+            if sequence.count > Self.maxCommandWords {
+                report("has \(sequence.count) words; a command may have at most \(Self.maxCommandWords)",
+                       field: entry.path, at: entry.keyMark)
+                return nil
+            }
             if sequence.isEmpty {
                 report("is an empty list; list the program and its arguments, e.g. `\(example)`, "
                     + "or delete the line to run the image's own command", field: entry.path, at: entry.keyMark)
@@ -209,6 +227,11 @@ struct ManifestValidator {
                 message += "; write each variable as `NAME: value` on its own line under `env:`, not `- NAME=value`"
             }
             report(message, field: entry.path, at: entry.keyMark)
+            return nil
+        }
+        let limit = kind == .env ? Self.maxEnvEntries : Self.maxLabels
+        if mapping.count > limit {
+            report("has \(mapping.count) entries; at most \(limit) are allowed", field: entry.path, at: entry.keyMark)
             return nil
         }
         var result: [String: String] = [:]

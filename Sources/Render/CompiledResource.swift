@@ -46,6 +46,13 @@ public struct CompiledResource: Sendable {
 
     /// Renders the template against the resource's view of the etcd keys (see `TemplateResource.view(of:)`).
     public func render(etcdKeys: [String: String], environment: [String: String]) throws(TemplateError) -> String {
-        try template.render(store: MemoryStore(resource.view(of: etcdKeys)), environment: environment)
+        try execute(etcdKeys: etcdKeys, environment: environment).text
+    }
+
+    /// Renders within the resource's limits; the result also says which entries the template refused and
+    /// which values it marked secret.
+    public func execute(etcdKeys: [String: String], environment: [String: String]) throws(TemplateError) -> RenderResult {
+        try template.execute(
+            store: MemoryStore(resource.view(of: etcdKeys)), environment: environment, limits: resource.limits)
     }
 }

@@ -92,6 +92,8 @@ public final class ConfigRenderer: Service, Sendable {
         var reloadPending = false
         /// Servers removed through HAProxy's runtime API that still had connections: deleted once they are gone.
         var undeletedServers: [ServerReference] = []
+        /// The entries the template refused at its last render: each is logged when it first appears.
+        var rejected: Set<RejectedEntry> = []
     }
 
     private struct Shared {
@@ -269,7 +271,8 @@ public final class ConfigRenderer: Service, Sendable {
             let view = compiled.resource.view(of: keys)
             let state = shared.withLock { $0.states[index] }
             guard force || state.lastView != view || state.reloadPending else { continue }
-            let outcome = await render(compiled, keys: keys, keyCount: view.count, retryReload: state.reloadPending)
+            let outcome = await render(
+                compiled, keys: keys, keyCount: view.count, retryReload: state.reloadPending, index: index)
             shared.withLock {
                 $0.states[index].lastView = view
                 $0.states[index].reloadPending = outcome.needsReload
@@ -289,23 +292,28 @@ public final class ConfigRenderer: Service, Sendable {
         return reports
     }
 
-    private func render(_ compiled: CompiledResource, keys: [String: String], keyCount: Int, retryReload: Bool) async -> SyncOutcome {
+    private func render(
+        _ compiled: CompiledResource, keys: [String: String], keyCount: Int, retryReload: Bool, index: Int
+    ) async -> SyncOutcome {
         let resource = compiled.resource
         let destination = resource.destinationPath(root: options.write.destinationRoot)
-        let content: String
+        let result: RenderResult
         do {
-            content = try compiled.render(etcdKeys: keys, environment: options.environment)
+            result = try compiled.execute(etcdKeys: keys, environment: options.environment)
         } catch {
             logger.error("\(resource.name): cannot render \(resource.source): \(error); \(destination) stays as it is")
             return .renderFailed(error.description)
         }
-        let outcome = await writer.sync(resource, content: content, retryReload: retryReload)
+        logRejections(result.rejections, of: resource, destination: destination, index: index)
+        let secrets = SecretRedactor(result.secrets)
+        let outcome = await writer.sync(
+            resource, content: result.text, retryReload: retryReload, holdsSecrets: !result.secrets.isEmpty)
         switch outcome {
         case .unchanged:
             logger.debug("\(resource.name): \(destination) is up to date (\(keyCount) keys)")
         case .wouldChange(let diff):
             logger.info("\(resource.name): \(destination) would change (--noop)")
-            options.printDiff(diff)
+            options.printDiff(secrets.redact(diff))
         case .updated(let check, let reload, let runtimeFallback):
             var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
             if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
@@ -326,15 +334,26 @@ public final class ConfigRenderer: Service, Sendable {
         case .reloaded(let reload):
             logger.notice("\(resource.name): reload succeeded this time (\(Self.milliseconds(reload.duration)))")
         case .checkFailed(let result):
-            logger.error("\(resource.name): check_cmd rejected the new \(destination), which stays as it is and nothing is reloaded: \(result)")
+            logger.error("\(resource.name): check_cmd rejected the new \(destination), which stays as it is and nothing is reloaded: \(secrets.redact("\(result)"))")
         case .reloadFailed(let result):
-            logger.error("\(resource.name): \(destination) is updated but reload_cmd failed (retried at the next change): \(result)")
+            logger.error("\(resource.name): \(destination) is updated but reload_cmd failed (retried at the next change): \(secrets.redact("\(result)"))")
         case .writeFailed(let message):
             logger.error("\(resource.name): \(message)")
         case .renderFailed:
             break
         }
         return outcome
+    }
+
+    /// Logs each refused entry once: when it first appears (again after it was fixed and broken anew).
+    private func logRejections(_ rejections: [RejectedEntry], of resource: TemplateResource, destination: String, index: Int) {
+        let previous = shared.withLock { shared in
+            defer { shared.states[index].rejected = Set(rejections) }
+            return shared.states[index].rejected
+        }
+        for entry in rejections where !previous.contains(entry) {
+            logger.warning("\(resource.name): left out of \(destination): \(entry)")
+        }
     }
 
     private static func milliseconds(_ duration: Duration) -> String {
@@ -472,6 +491,22 @@ public final class ConfigRenderer: Service, Sendable {
             return shared.disconnected.isEmpty
         }
         if back { logger.notice("etcd is back; the watches resumed where they stopped") }
+    }
+}
+
+/// Replaces the values a template marked `secret` by `(secret)` in text bound for logs or the terminal.
+struct SecretRedactor {
+    private let secrets: [String]
+
+    init(_ secrets: Set<String>) {
+        // As written and as `haproxyQuote` escapes them; longest first, so that a secret containing another is
+        // replaced whole.
+        let forms = secrets.flatMap { [$0, String(RegistryData.haproxyQuoted($0).dropFirst().dropLast())] }
+        self.secrets = Set(forms).sorted { $0.utf8.count > $1.utf8.count }
+    }
+
+    func redact(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacing($1, with: "(secret)") }
     }
 }
 

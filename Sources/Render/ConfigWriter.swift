@@ -86,12 +86,16 @@ public struct ConfigWriter: Sendable {
 
     /// Brings `resource`'s destination to `content`. With `retryReload`, runs `reload_cmd` even when the
     /// content is already in place (the previous reload failed).
-    public func sync(_ resource: TemplateResource, content: String, retryReload: Bool = false) async -> SyncOutcome {
+    /// With `holdsSecrets` (the template passed a value through `secret`), a resource without `mode` gets a
+    /// file only its owner can read (0600).
+    public func sync(
+        _ resource: TemplateResource, content: String, retryReload: Bool = false, holdsSecrets: Bool = false
+    ) async -> SyncOutcome {
         let destination = resource.destinationPath(root: settings.destinationRoot)
         let bytes = Array(content.utf8)
         let current = FileState.read(destination)
         let wanted = FileAttributes(
-            mode: resource.mode ?? current?.attributes.mode ?? 0o644,
+            mode: resource.mode ?? (holdsSecrets ? 0o600 : current?.attributes.mode ?? 0o644),
             uid: resource.uid ?? current?.attributes.uid ?? geteuid(),
             gid: resource.gid ?? current?.attributes.gid ?? getegid())
 

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import Templates
 import TOMLKit
 
 /// A problem in a confd folder, located as precisely as the source allows: `file:line: message`.
@@ -48,7 +49,7 @@ public enum ResourceLoader {
     /// The keys a `[template]` table may hold.
     public static let templateKeys: [String] = [
         "src", "dest", "keys", "prefix", "mode", "uid", "gid", "owner", "check_cmd", "reload_cmd",
-        "haproxy_runtime_api",
+        "haproxy_runtime_api", "max_output", "max_steps",
     ]
 
     /// Reads every `*.toml` in `confdir/conf.d` (sorted by name; names starting with `.` are skipped) and
@@ -213,11 +214,41 @@ public enum ResourceLoader {
                 problem("haproxy_runtime_api", "haproxy_runtime_api must be true or false, not \(value.type)")
             }
         }
+        var limits = RenderLimits()
+        if let value = table["max_output"] {
+            if let bytes = value.int ?? value.string.flatMap(parseSize), bytes > 0 {
+                limits.maxOutputBytes = bytes
+            } else {
+                problem("max_output", "max_output must be a size in bytes such as 67108864 or \"64MB\" (KB, MB, GB), more than 0")
+            }
+        }
+        if let value = table["max_steps"] {
+            if let steps = value.int, steps > 0 {
+                limits.maxSteps = steps
+            } else {
+                problem("max_steps", "max_steps must be a whole number of steps more than 0, e.g. 10000000")
+            }
+        }
         guard problems.isEmpty else { throw ConfdirError(problems: problems) }
         return TemplateResource(
             file: file, source: source, sourcePath: PathText.join(templatesFolder, source),
             destination: destination, prefix: prefix, keys: keys, mode: mode, uid: uid, gid: gid,
-            checkCommand: check, reloadCommand: reload, haproxyRuntimeAPI: runtimeAPI)
+            checkCommand: check, reloadCommand: reload, haproxyRuntimeAPI: runtimeAPI, limits: limits)
+    }
+
+    /// A size: `1048576`, `512KB`, `64MB`, `1GB` (powers of 1024; `K`, `M`, `G`, `KiB`… also read).
+    static func parseSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingWhitespace(newlines: false).uppercased()
+        let digits = trimmed.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty, let number = Int(digits) else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingWhitespace(newlines: false)
+        let multipliers: [String: Int] = [
+            "": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
+            "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30,
+        ]
+        guard let multiplier = multipliers[unit] else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : bytes
     }
 
     /// Octal permission bits: "0644", "644", "0o644"; at most 07777.

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Templates
 
 /// One confd template resource: the `[template]` table of a `conf.d/*.toml` file.
 ///
@@ -34,11 +35,14 @@ public struct TemplateResource: Sendable, Hashable {
     /// hecd's own key `haproxy_runtime_api`: when only servers change, the running HAProxy gets them through
     /// the admin socket the config opens, and `reload_cmd` runs only for other changes.
     public var haproxyRuntimeAPI: Bool
+    /// hecd's own keys `max_output` and `max_steps`: what one render of the template may spend.
+    public var limits: RenderLimits
 
     public init(
         file: String, source: String, sourcePath: String, destination: String, prefix: String = "/",
         keys: [String], mode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil,
-        checkCommand: String? = nil, reloadCommand: String? = nil, haproxyRuntimeAPI: Bool = false
+        checkCommand: String? = nil, reloadCommand: String? = nil, haproxyRuntimeAPI: Bool = false,
+        limits: RenderLimits = RenderLimits()
     ) {
         self.file = file
         self.source = source
@@ -52,6 +56,7 @@ public struct TemplateResource: Sendable, Hashable {
         self.checkCommand = checkCommand
         self.reloadCommand = reloadCommand
         self.haproxyRuntimeAPI = haproxyRuntimeAPI
+        self.limits = limits
     }
 
     /// A short name for logs: the `.toml` file's name.

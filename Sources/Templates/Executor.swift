@@ -22,15 +22,58 @@ struct Executor {
     let templates: [String: [Node]]
     let extraFunctions: [String: TemplateFunction]
     let context: FunctionContext
+    let limits: RenderLimits
     private var variables: [(name: String, value: Value)] = []
     private var depth = 0
     private(set) var output = ""
+    private var outputBytes = 0
+    private var steps = 0
+    /// The action being executed, for budget errors raised while writing text.
+    private var position = SourcePosition(line: 1, column: 1)
 
-    init(name: String, templates: [String: [Node]], extraFunctions: [String: TemplateFunction], context: FunctionContext) {
+    init(
+        name: String, templates: [String: [Node]], extraFunctions: [String: TemplateFunction], context: FunctionContext,
+        limits: RenderLimits = RenderLimits()
+    ) {
         self.name = name
         self.templates = templates
         self.extraFunctions = extraFunctions
         self.context = context
+        self.limits = limits
+    }
+
+    // MARK: Budget
+
+    /// Counts `count` steps against `limits.maxSteps`.
+    private mutating func spend(_ count: Int = 1) throws(TemplateError) {
+        steps += count
+        if steps > limits.maxSteps {
+            throw error(position, "the render took more than \(limits.maxSteps) steps (its max_steps budget); stopped here, is the template looping or recursing without end?")
+        }
+    }
+
+    /// Appends to the output within `limits.maxOutputBytes`.
+    private mutating func write(_ text: String) throws(TemplateError) {
+        outputBytes += text.utf8.count
+        if outputBytes > limits.maxOutputBytes {
+            throw error(position, "the output grew past \(limits.maxOutputBytes) bytes (its max_output budget); stopped here")
+        }
+        output += text
+    }
+
+    /// A function's result must fit the output budget too (a string doubled at each recursion never reaches
+    /// the output before it is huge); a list spends one step per element.
+    private mutating func checkResult(_ value: Value, of function: String, at position: SourcePosition) throws(TemplateError) -> Value {
+        switch value {
+        case .string(let text)? where text.utf8.count > limits.maxOutputBytes:
+            throw error(position, "\(function): its result of \(text.utf8.count) bytes is larger than the render's max_output budget (\(limits.maxOutputBytes) bytes)")
+        case .list(let items)?:
+            self.position = position
+            try spend(items.count)
+        default:
+            break
+        }
+        return value
     }
 
     mutating func run(_ nodes: [Node], data: TemplateValue) throws(TemplateError) {
@@ -50,17 +93,21 @@ struct Executor {
     }
 
     private mutating func walk(_ node: Node, dot: Value) throws(TemplateError) -> Flow {
+        try spend()
         switch node {
         case .text(let text):
-            output += text
+            try write(text)
         case .action(let pipe):
+            position = pipe.position
             let value = try evalPipeline(pipe, dot: dot)
             if pipe.declarations.isEmpty {
-                output += value.map(GoFormat.value) ?? "<no value>"
+                position = pipe.position
+                try write(value.map(GoFormat.value) ?? "<no value>")
             }
         case .ifBlock(let pipe, let list, let elseList), .withBlock(let pipe, let list, let elseList):
             let mark = variables.count
             defer { variables.removeSubrange(mark...) }
+            position = pipe.position
             let value = try evalPipeline(pipe, dot: dot)
             if value?.isTrue ?? false {
                 if case .withBlock = node { return try walk(list, dot: value) }
@@ -71,6 +118,7 @@ struct Executor {
         case .rangeBlock(let pipe, let body, let elseList):
             return try walkRange(pipe, body: body, elseList: elseList, dot: dot)
         case .template(let invoked, let pipe, let position):
+            self.position = position
             guard let body = templates[invoked] else {
                 throw error(position, "template \(GoQuote.quote(invoked)) not defined")
             }
@@ -98,10 +146,13 @@ struct Executor {
     private mutating func walkRange(_ pipe: Pipeline, body: [Node], elseList: [Node]?, dot: Value) throws(TemplateError) -> Flow {
         let outerMark = variables.count
         defer { variables.removeSubrange(outerMark...) }
+        position = pipe.position
         let value = try evalPipeline(pipe, dot: dot)
         let mark = variables.count
 
         func iterate(_ executor: inout Executor, index: Value, element: Value) throws(TemplateError) -> Flow {
+            executor.position = pipe.position
+            try executor.spend()
             let declarations = pipe.declarations
             if pipe.isAssignment {
                 if declarations.count > 1 {
@@ -306,16 +357,18 @@ struct Executor {
         for arg in args { values.append(try evalArgument(arg, dot: dot) ?? .null) }
         if let final { values.append(final.value ?? .null) }
 
+        self.position = position
+        try spend()
         if let extra = extraFunctions[function] {
             do {
-                return try extra(values)
+                return try checkResult(try extra(values), of: function, at: position)
             } catch let failure as TemplateError {
                 throw failure
             } catch {
                 throw self.error(position, "\(function): \(String(describing: error))")
             }
         }
-        guard let builtin = Functions.confd[function] ?? Functions.builtins[function] else {
+        guard let builtin = Functions.confd[function] ?? Functions.registryData[function] ?? Functions.builtins[function] else {
             throw error(position, "function \(GoQuote.quote(function)) not defined")
         }
         do {
@@ -323,11 +376,13 @@ struct Executor {
         } catch {
             throw self.error(position, error.message)
         }
+        let result: Value
         do {
-            return try builtin.body(context, Arguments(values: values))
+            result = try builtin.body(context, Arguments(values: values))
         } catch {
             throw self.error(position, "\(function): \(error.message)")
         }
+        return try checkResult(result, of: function, at: position)
     }
 
     private func error(_ position: SourcePosition, _ message: String) -> TemplateError {

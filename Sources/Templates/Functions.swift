@@ -14,6 +14,8 @@ struct FunctionContext {
     let environment: [String: String]
     let now: Date
     let timeZone: TimeZone
+    /// Where `validServers`, `validNames`, `reject` and `secret` report.
+    let findings: RenderFindings
 }
 
 /// A built-in or confd function with its argument count.

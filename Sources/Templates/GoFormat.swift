@@ -67,13 +67,12 @@ enum GoFormat {
             }
             if i < scalars.count, scalars[i] == "*" {
                 i += 1
-                if argIndex < args.count, case .int(let width) = args[argIndex] {
+                if let width = intFromArgument(args, &argIndex) {
                     spec.width = abs(width)
                     if width < 0 { spec.minus = true; spec.zero = false }
                 } else {
                     out += "%!(BADWIDTH)"
                 }
-                argIndex += 1
             } else {
                 spec.width = readNumber(scalars, &i)
             }
@@ -81,12 +80,11 @@ enum GoFormat {
                 i += 1
                 if i < scalars.count, scalars[i] == "*" {
                     i += 1
-                    if argIndex < args.count, case .int(let precision) = args[argIndex], precision >= 0 {
+                    if let precision = intFromArgument(args, &argIndex), precision >= 0 {
                         spec.precision = precision
                     } else {
                         out += "%!(BADPREC)"
                     }
-                    argIndex += 1
                 } else {
                     spec.precision = readNumber(scalars, &i) ?? 0
                 }
@@ -123,13 +121,31 @@ enum GoFormat {
         return out
     }
 
+    /// Go's limit on widths and precisions (fmt's `tooLarge`): beyond ±1e6 they are refused.
+    static let maxWidth = 1_000_000
+
+    /// Go's `parsenum`: a literal width or precision. A number that grows past `maxWidth` is refused and the
+    /// rest of the format consumed, as Go does (it then prints `%!(NOVERB)`).
     private static func readNumber(_ scalars: [Unicode.Scalar], _ i: inout Int) -> Int? {
         var number: Int?
-        while i < scalars.count, isDigit(scalars[i]), (number ?? 0) < 1_000_000 {
+        while i < scalars.count, isDigit(scalars[i]) {
+            if let value = number, value > maxWidth {
+                i = scalars.count
+                return nil
+            }
             number = (number ?? 0) * 10 + Int(scalars[i].value - 0x30)
             i += 1
         }
         return number
+    }
+
+    /// Go's `intFromArg`: the int argument for a `*` width or precision, nil (BADWIDTH/BADPREC) when it is
+    /// not an int or is larger than `maxWidth` in magnitude. Consumes the argument when there is one.
+    private static func intFromArgument(_ args: [TemplateValue], _ argIndex: inout Int) -> Int? {
+        guard argIndex < args.count else { return nil }
+        defer { argIndex += 1 }
+        guard case .int(let value) = args[argIndex], value >= -maxWidth, value <= maxWidth else { return nil }
+        return value
     }
 
     // MARK: One operand

@@ -22,7 +22,7 @@ public struct Template: Sendable {
 
     /// Parses `text`. `functions` add to (and override) the built-in and confd functions.
     public init(name: String, text: String, functions: [String: TemplateFunction] = [:]) throws(TemplateError) {
-        var names = Set(Functions.builtins.keys).union(Functions.confd.keys)
+        var names = Set(Functions.builtins.keys).union(Functions.confd.keys).union(Functions.registryData.keys)
         names.formUnion(functions.keys)
         let parsed = try Parser.parse(name: name, text: text, functionNames: names)
         self.name = name
@@ -52,6 +52,23 @@ public struct Template: Sendable {
         now: Date = Date(),
         timeZone: TimeZone = .current
     ) throws(TemplateError) -> String {
+        try execute(
+            templateNamed: templateName, store: store, data: data, environment: environment, now: now, timeZone: timeZone
+        ).text
+    }
+
+    /// Executes the template (or one it defines) within `limits`, and returns the text together with the
+    /// registry entries the template refused and the values it marked secret.
+    public func execute(
+        templateNamed templateName: String? = nil,
+        store: any TemplateStore,
+        data: TemplateValue = .null,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        now: Date = Date(),
+        timeZone: TimeZone = .current,
+        limits: RenderLimits = RenderLimits()
+    ) throws(TemplateError) -> RenderResult {
+        let templateName = templateName ?? name
         let nodes: [Node]
         if templateName == name {
             nodes = main
@@ -60,9 +77,10 @@ public struct Template: Sendable {
         } else {
             throw TemplateError(templateName: name, line: 1, column: 1, message: "no template \(GoQuote.quote(templateName)) defined")
         }
-        let context = FunctionContext(store: store, environment: environment, now: now, timeZone: timeZone)
-        var executor = Executor(name: name, templates: templates, extraFunctions: functions, context: context)
+        let findings = RenderFindings()
+        let context = FunctionContext(store: store, environment: environment, now: now, timeZone: timeZone, findings: findings)
+        var executor = Executor(name: name, templates: templates, extraFunctions: functions, context: context, limits: limits)
         try executor.run(nodes, data: data)
-        return executor.output
+        return RenderResult(text: executor.output, rejections: findings.rejections, secrets: findings.secrets)
     }
 }

@@ -93,7 +93,7 @@ struct AgentCommand: AsyncParsableCommand {
         } catch {
             logger.warning("\(error); the agent starts anyway and retries")
         }
-        let agent = Agent(configuration: configuration, docker: client, registry: registry, logger: logger)
+        let agent = Agent(configuration: configuration, engine: client, registry: registry, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: agent)],

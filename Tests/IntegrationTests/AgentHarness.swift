@@ -66,7 +66,7 @@ final class AgentHarness: @unchecked Sendable {
             extraLabels: ["io.hecd.test": "1"])
         var logger = Logger(label: "hecd.agent.\(agentID)")
         logger.logLevel = .info
-        let agent = Agent(configuration: configuration, docker: docker, logger: logger)
+        let agent = Agent(configuration: configuration, engine: docker, logger: logger)
         running = Task { try await agent.run() }
     }
 

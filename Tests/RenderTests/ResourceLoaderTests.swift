@@ -1,5 +1,6 @@
 import Foundation
 import Render
+import Templates
 import Testing
 
 /// confd resource files: `[template]` tables parsed by TOMLKit, and their problems located by file and line.
@@ -43,6 +44,19 @@ import Testing
         #expect(resource.checkCommand == "haproxy -c -f {{.src}}")
         #expect(resource.reloadCommand == "systemctl reload haproxy")
         #expect(resource.name == "haproxy.toml")
+    }
+
+    @Test func renderBudgets() throws {
+        let base = "[template]\nsrc = \"x.tmpl\"\ndest = \"/x\"\nkeys = [\"/x\"]\n"
+        #expect(try parse(base).limits == RenderLimits())
+        #expect(try parse(base).limits.maxOutputBytes == 64 << 20)
+        let set = try parse(base + "max_output = \"512KB\"\nmax_steps = 2000\n")
+        #expect(set.limits == RenderLimits(maxOutputBytes: 512 << 10, maxSteps: 2000))
+        #expect(try parse(base + "max_output = 4096\n").limits.maxOutputBytes == 4096)
+        #expect(problems(base + "max_output = \"lots\"\n").map(\.description) == [
+            "/etc/confd/conf.d/haproxy.toml:5: max_output must be a size in bytes such as 67108864 or \"64MB\" (KB, MB, GB), more than 0",
+        ])
+        #expect(problems(base + "max_steps = 0\n").first?.line == 5)
     }
 
     @Test func theSeedArticlesResourceFile() throws {

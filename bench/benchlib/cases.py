@@ -705,7 +705,7 @@ def slow_stops(ctx, stopping=10, scale=5):
     plain = Plain(ctx.docker, ctx.run_id)
     plain_slow = ("io.hecd.bench.plainslow", ctx.run_id)
     s = {k: [] for k in ("limit_idle", "limit_stopping", "hecd_running", "hecd_registered", "stops_done",
-                         "plain_stops_done", "victim_running", "victim_registered", "keepalive_late_ms",
+                         "plain_stops_done", "limit_one_stopping", "victim_died", "victim_running", "victim_registered", "keepalive_late_ms",
                          "keepalive_idle_late_ms")}
     web_label = ("io.hecd.app", "web")
 
@@ -746,6 +746,12 @@ def slow_stops(ctx, stopping=10, scale=5):
             plain.parallel_api(scale)
             s["limit_stopping"].append(ctx.events.wait(nth_event("start", plain.label[0], plain.label[1], scale), m,
                                                        60, "plain starts while stopping") - t0)
+            plain.clean()
+            m = ctx.events.mark()
+            t0 = now()
+            plain.parallel_api(1)
+            s["limit_one_stopping"].append(ctx.events.wait(nth_event("start", plain.label[0], plain.label[1], 1), m,
+                                                           60, "a plain start while stopping") - t0)
             stopper.join()
             s["plain_stops_done"].append(now() - t_stop)
             plain.clean()
@@ -791,12 +797,16 @@ def slow_stops(ctx, stopping=10, scale=5):
             since = victim_keys.mark()
             t0 = now()
             ctx.docker.kill(victim["Id"])
+            t_die = ctx.events.wait(lambda evs: next((t for t, act, cid, _a in evs
+                                                      if act == "die" and cid == victim["Id"]), None), m, 30,
+                                    "the die event")
             t_new = ctx.events.wait(lambda evs: next((t for t, act, cid, a in evs
                                                       if act == "start" and a.get("io.hecd.app") == "victim"
                                                       and cid not in before_ids), None), m, 60, "a replacement")
             t_reg = victim_keys.wait(lambda evs, _k: next((t for t, kind, k, _ in evs[since:]
                                                            if kind == "PUT" and k not in before_keys), None),
                                      60, "the replacement's key")
+            s["victim_died"].append(t_die - t0)
             s["victim_running"].append(t_new - t0)
             s["victim_registered"].append(t_reg - t0)
             log(f"  killed victim replaced and registered after {1000 * (t_reg - t0):.0f} ms")
@@ -832,6 +842,10 @@ def slow_stops(ctx, stopping=10, scale=5):
             Stats(s["plain_stops_done"]))
     rep.row(case, f"hecd: the {stopping} stops, until all removed", Stats(s["stops_done"]))
     reg = Stats(s["victim_registered"])
+    rep.row(case, f"engine: `docker kill` → its `die` event, while {stopping} stop (for reference)",
+            Stats(s["victim_died"]), unit="ms")
+    rep.row(case, f"engine: one create+start through the API while {stopping} stops wait (for reference)",
+            Stats(s["limit_one_stopping"]), unit="ms")
     rep.row(case, f"hecd: killed container of a third app → replacement running, while {stopping} stop",
             Stats(s["victim_running"]), unit="ms")
     rep.row(case, f"hecd: … → replacement registered", reg, unit="ms", target="< 0.5 s", met=reg.median < 0.5)

@@ -21,6 +21,20 @@ public struct ContainerSummary: Sendable, Hashable, Decodable {
 
     public var name: String { names.first ?? id }
 
+    public init(
+        id: String, names: [String], image: String, state: String, status: String = "",
+        labels: [String: String] = [:], created: Int = 0, ports: [PublishedPort] = []
+    ) {
+        self.id = id
+        self.names = names
+        self.image = image
+        self.state = state
+        self.status = status
+        self.labels = labels
+        self.created = created
+        self.ports = ports
+    }
+
     enum CodingKeys: String, CodingKey {
         case id = "Id", names = "Names", image = "Image", state = "State", status = "Status"
         case labels = "Labels", created = "Created", ports = "Ports"
@@ -48,6 +62,13 @@ public struct PublishedPort: Sendable, Hashable, Decodable {
     public let privatePort: Int
     public let publicPort: Int?
     public let type: String
+
+    public init(ip: String?, privatePort: Int, publicPort: Int?, type: String = "tcp") {
+        self.ip = ip
+        self.privatePort = privatePort
+        self.publicPort = publicPort
+        self.type = type
+    }
 
     enum CodingKeys: String, CodingKey {
         case ip = "IP", privatePort = "PrivatePort", publicPort = "PublicPort", type = "Type"
@@ -123,6 +144,14 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
         public let startedAt: Date?
         public let finishedAt: Date?
 
+        public init(status: String, running: Bool, exitCode: Int = 0, startedAt: Date? = nil, finishedAt: Date? = nil) {
+            self.status = status
+            self.running = running
+            self.exitCode = exitCode
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+
         enum CodingKeys: String, CodingKey {
             case status = "Status", running = "Running", exitCode = "ExitCode"
             case startedAt = "StartedAt", finishedAt = "FinishedAt"
@@ -142,6 +171,11 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
         public let hostIP: String
         public let hostPort: Int?
 
+        public init(hostIP: String, hostPort: Int?) {
+            self.hostIP = hostIP
+            self.hostPort = hostPort
+        }
+
         enum CodingKeys: String, CodingKey { case hostIP = "HostIp", hostPort = "HostPort" }
 
         public init(from decoder: any Decoder) throws {
@@ -149,6 +183,14 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
             hostIP = try container.decodeIfPresent(String.self, forKey: .hostIP) ?? ""
             hostPort = (try container.decodeIfPresent(String.self, forKey: .hostPort)).flatMap { Int($0) }
         }
+    }
+
+    public init(id: String, name: String, state: State, labels: [String: String] = [:], ports: [String: [HostBinding]] = [:]) {
+        self.id = id
+        self.name = name
+        self.state = state
+        self.labels = labels
+        self.ports = ports
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -4,6 +4,11 @@ public struct ImageDetails: Sendable, Hashable, Decodable {
     /// Container ports the image declares with EXPOSE, e.g. [80].
     public let exposedPorts: [Int]
 
+    public init(id: String, exposedPorts: [Int]) {
+        self.id = id
+        self.exposedPorts = exposedPorts
+    }
+
     private enum CodingKeys: String, CodingKey { case id = "Id", config = "Config" }
     private struct Empty: Decodable {}
     private struct Config: Decodable { let ExposedPorts: [String: Empty]? }
