@@ -38,7 +38,7 @@ public struct Template: Sendable {
         data: TemplateValue = .null,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         now: Date = Date(),
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .hostOffset
     ) throws(TemplateError) -> String {
         try render(templateNamed: name, store: store, data: data, environment: environment, now: now, timeZone: timeZone)
     }
@@ -50,7 +50,7 @@ public struct Template: Sendable {
         data: TemplateValue = .null,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         now: Date = Date(),
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .hostOffset
     ) throws(TemplateError) -> String {
         try execute(
             templateNamed: templateName, store: store, data: data, environment: environment, now: now, timeZone: timeZone
@@ -65,7 +65,7 @@ public struct Template: Sendable {
         data: TemplateValue = .null,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         now: Date = Date(),
-        timeZone: TimeZone = .current,
+        timeZone: TimeZone = .hostOffset,
         limits: RenderLimits = RenderLimits()
     ) throws(TemplateError) -> RenderResult {
         let templateName = templateName ?? name
