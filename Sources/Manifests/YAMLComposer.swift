@@ -34,7 +34,9 @@ enum YAMLComposer {
         var repeatedKeys: [String: RepeatedKey] = [:]
         while true {
             do {
-                guard let root = try Yams.compose(yaml: text) else { return .empty }
+                // The basic resolver (no rules) and YAMLTypes instead of Yams' default one, which runs ICU regexes.
+                guard let composed = try Yams.compose(yaml: text, .basic, .default) else { return .empty }
+                let root = YAMLTypes.resolvingTags(composed)
                 if case .scalar = root, root.tagName == .null { return .empty }
                 return .document(root, repeatedKeys: repeatedKeys)
             } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {

@@ -1,133 +1,55 @@
-//
-//  Resolver.swift
-//  Yams
-//
-//  Created by Norio Nomura on 12/15/16.
-//  Copyright (c) 2016 Yams. All rights reserved.
-//
+import Yams
 
-//  hecd's copy: rules are Swift matchers instead of NSRegularExpressions (ICU's regex engine), with the
-//  same default rules written out by hand.
-
-/// Class used to resolve nodes to tags based on customizable rules.
-public final class Resolver: Sendable {
-    /// Rule describing how to resolve tags from a scalar's text.
-    public struct Rule: Sendable {
-        /// The tag name this rule applies to.
-        public let tag: Tag.Name
-        fileprivate let matches: @Sendable (String) -> Bool
-
-        /// Create a rule with the specified tag name and matcher.
-        ///
-        /// - parameter tag: The tag name this rule should apply to.
-        /// - parameter matches: Whether a plain scalar's text has this tag.
-        public init(_ tag: Tag.Name, matches: @escaping @Sendable (String) -> Bool) {
-            self.tag = tag
-            self.matches = matches
-        }
-    }
-
-    /// The rules used by this resolver to resolve nodes to tags.
-    public let rules: [Rule]
-
-    internal init(_ rules: [Rule] = []) { self.rules = rules }
-
-    /// Resolve a tag name from a given node.
-    ///
-    /// - parameter node: Node whose tag should be resolved.
-    ///
-    /// - returns: The resolved tag name.
-    public func resolveTag(of node: Node) -> Tag.Name {
+/// YAML 1.1's implicit types of plain scalars (`80` is an int, `yes` a bool, `~` null), decided the way the rules
+/// of Yams' default resolver decide them, but without regular expressions: Yams' resolver runs
+/// `NSRegularExpression`, which is ICU's regex engine and would bring ICU's code and data into the agent.
+enum YAMLTypes {
+    /// The tree with every untagged plain scalar tagged as Yams' default resolver would tag it. Compose with
+    /// `Resolver.basic` (no rules) first: that resolver marks every untagged scalar a string.
+    static func resolvingTags(_ node: Node, isKey: Bool = false) -> Node {
         switch node {
-        case let .scalar(scalar):
-            return resolveTag(of: scalar)
-        case let .mapping(mapping):
-            return resolveTag(of: mapping)
-        case let .sequence(sequence):
-            return resolveTag(of: sequence)
-        case let .alias(alias):
-            return resolveTag(of: alias)
+        case .scalar(var scalar):
+            // Yams resolved the keys while it checked them for duplicates (with the basic resolver: `str`), so a
+            // plain `str` key counts as untagged (`!!str 80:` as a key is read as a number).
+            let untagged = scalar.tag.rawValue == Tag.Name.implicit.rawValue
+                || (isKey && scalar.tag.rawValue == Tag.Name.str.rawValue)
+            if untagged, scalar.style == .plain || scalar.style == .any {
+                scalar.tag = Tag(resolve(scalar.string), .basic, .default)
+            }
+            return .scalar(scalar)
+        case .mapping(let mapping):
+            let pairs = mapping.map { (resolvingTags($0.key, isKey: true), resolvingTags($0.value)) }
+            return .mapping(Node.Mapping(pairs, mapping.tag, mapping.style, mapping.mark, mapping.anchor))
+        case .sequence(let sequence):
+            return .sequence(
+                Node.Sequence(sequence.map { resolvingTags($0) }, sequence.tag, sequence.style, sequence.mark, sequence.anchor))
+        case .alias:
+            return node
         }
     }
 
-    /// Returns a Resolver constructed by appending rule.
-    public func appending(_ rule: Rule) -> Resolver {
-        return .init(rules + [rule])
-    }
-
-    /// Returns a Resolver constructed by replacing rule.
-    public func replacing(_ rule: Rule) -> Resolver {
-        return .init(rules.map { $0.tag == rule.tag ? rule : $0 })
-    }
-
-    /// Returns a Resolver constructed by removing pattern for tag.
-    public func removing(_ tag: Tag.Name) -> Resolver {
-        return .init(rules.filter({ $0.tag != tag }))
-    }
-
-    // MARK: - internal
-
-    func resolveTag<T>(of value: T) -> Tag.Name where T: TagResolvable {
-        return value.resolveTag(using: self)
-    }
-
-    func resolveTag(from string: String) -> Tag.Name {
-        for rule in rules where rule.matches(string) {
-            return rule.tag
-        }
+    /// The tag of an untagged plain scalar: bool, int, float, merge, null, timestamp, value or str, tried in the
+    /// order of Yams' `Resolver.default`.
+    static func resolve(_ text: String) -> Tag.Name {
+        let bytes = Array(text.utf8)
+        if isBool(text) { return .bool }
+        if isInt(bytes[...]) { return .int }
+        if isFloat(bytes[...]) { return .float }
+        if text == "<<" { return .merge }
+        if ["~", "null", "Null", "NULL", ""].contains(text) { return .null }
+        if isTimestamp(bytes[...]) { return .timestamp }
+        if text == "=" { return .value }
         return .str
     }
-}
 
-// MARK: Defaults
-
-extension Resolver {
-    /// Resolver with no rules.
-    public static let basic = Resolver()
-    /// Resolver with a default set of rules.
-    public static let `default` = Resolver([.bool, .int, .float, .merge, .null, .timestamp, .value])
-}
-
-// MARK: Default Resolver Rules
-
-extension Resolver.Rule {
-    /// Default bool resolver rule: `^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$`
-    public static let bool = Resolver.Rule(.bool) { YAML11.isBool($0) }
-
-    /// Default int resolver rule: `^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+
-    /// |[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$`
-    public static let int = Resolver.Rule(.int) { YAML11.isInt(Array($0.utf8)[...]) }
-
-    /// Default float resolver rule: `^(?:[-+]?(?:[0-9][0-9_]*)(?:\\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-    /// |\\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(?:inf|Inf|INF)
-    /// |\\.(?:nan|NaN|NAN))$`
-    public static let float = Resolver.Rule(.float) { YAML11.isFloat(Array($0.utf8)[...]) }
-
-    /// Default merge resolver rule: `^(?:<<)$`
-    public static let merge = Resolver.Rule(.merge) { $0 == "<<" }
-
-    /// Default null resolver rule: `^(?:~|null|Null|NULL|)$`
-    public static let null = Resolver.Rule(.null) { ["~", "null", "Null", "NULL", ""].contains($0) }
-
-    /// Default timestamp resolver rule: `^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-    /// |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \\t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\\.[0-9]*)?
-    /// (?:[ \\t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$`
-    public static let timestamp = Resolver.Rule(.timestamp) { YAML11.isTimestamp(Array($0.utf8)[...]) }
-
-    /// Default value resolver rule: `^(?:=)$`
-    public static let value = Resolver.Rule(.value) { $0 == "=" }
-}
-
-/// The patterns of YAML 1.1's implicit types, one function each.
-enum YAML11 {
-    static func isBool(_ text: String) -> Bool {
+    private static func isBool(_ text: String) -> Bool {
         ["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
          "on", "On", "ON", "off", "Off", "OFF"].contains(text)
     }
 
     // MARK: - The patterns, one function each
 
-    typealias Bytes = ArraySlice<UInt8>
+    private typealias Bytes = ArraySlice<UInt8>
 
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
     private static let underscore = UInt8(ascii: "_")
@@ -165,7 +87,7 @@ enum YAML11 {
 
     /// `[-+]?0b[0-1_]+ | [-+]?0o?[0-7_]+ | [-+]?(?:0|[1-9][0-9_]*) | [-+]?0x[0-9a-fA-F_]+
     /// | [-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+`
-    static func isInt(_ all: Bytes) -> Bool {
+    private static func isInt(_ all: Bytes) -> Bool {
         let bytes = droppingSign(all)
         guard let first = bytes.first else { return false }
         if first == UInt8(ascii: "0") {
@@ -185,7 +107,7 @@ enum YAML11 {
 
     /// `[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)? | \.[0-9_]+(?:[eE][-+][0-9]+)?
     /// | [-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]* | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)`
-    static func isFloat(_ all: Bytes) -> Bool {
+    private static func isFloat(_ all: Bytes) -> Bool {
         let text = String(decoding: all, as: UTF8.self)
         if [".nan", ".NaN", ".NAN"].contains(text) { return true }
         let bytes = droppingSign(all)
@@ -228,7 +150,7 @@ enum YAML11 {
 
     /// `[0-9]{4}-[0-9]{2}-[0-9]{2}` or `[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}
     /// (?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?`
-    static func isTimestamp(_ bytes: Bytes) -> Bool {
+    private static func isTimestamp(_ bytes: Bytes) -> Bool {
         var rest = bytes
         /// Takes `min...max` digits; false when there are fewer than `min`.
         func digits(_ min: Int, _ max: Int) -> Bool {
