@@ -36,6 +36,11 @@ enum YAMLComposer {
             do {
                 // The basic resolver (no rules) and YAMLTypes instead of Yams' default one, which runs ICU regexes.
                 guard let composed = try Yams.compose(yaml: text, .basic, .default) else { return .empty }
+                // Aliases share their node in Yams' tree; typing the scalars rebuilds it, so an alias bomb would
+                // be expanded for real. Such a tree goes to the validator as it is, which refuses it by its size.
+                if ExpandedSize.overflow(of: composed, limit: ManifestLoader.maxFileSize) != nil {
+                    return .document(composed, repeatedKeys: repeatedKeys)
+                }
                 let root = YAMLTypes.resolvingTags(composed)
                 if case .scalar = root, root.tagName == .null { return .empty }
                 return .document(root, repeatedKeys: repeatedKeys)

@@ -106,6 +106,7 @@ import Testing
             try agent.write("web", replicas: 2)
             agent.start()
             let before = await agent.waitForRunning("web", 2)
+            await agent.waitUntilQuiet()
             agent.engine.dropEventStream()
             let victim = try #require(before.first)
             agent.engine.crash(victim.id)  // its `die` event is lost

@@ -83,6 +83,23 @@ final class MemoryAgentHarness: @unchecked Sendable {
         return last
     }
 
+    /// Waits until the agent has made no engine call for 300 ms: the passes that events asked for are done.
+    func waitUntilQuiet(within seconds: Double = 10) async {
+        var last = engine.calls.count
+        var quietSince = ContinuousClock.now
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+            let now = engine.calls.count
+            if now != last {
+                last = now
+                quietSince = ContinuousClock.now
+            } else if ContinuousClock.now - quietSince >= .milliseconds(300) {
+                return
+            }
+        }
+    }
+
     func cleanup() async {
         await stop()
         try? FileManager.default.removeItem(atPath: directory)
