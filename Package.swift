@@ -28,10 +28,13 @@ let package = Package(
         ),
         /// glibc's malloc tuning calls (`mallopt`, `malloc_trim`).
         .systemLibrary(name: "CMalloc"),
+        /// The small shared pieces: a wake-up signal for several waiters, FNV-1a, "did you mean", the
+        /// `file:line:column:` problem format, `Duration` in seconds and milliseconds.
+        .target(name: "Primitives", swiftSettings: strictSettings),
         /// HTTP over a Unix socket or TCP on libcurl, blocking calls on threads of its own.
         .target(
             name: "HTTPTransport",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "Primitives"],
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
@@ -56,19 +59,19 @@ let package = Package(
         /// App manifests: YAML files parsed and strictly validated.
         .target(
             name: "Manifests",
-            dependencies: ["Yams"],
+            dependencies: ["Primitives", "Yams"],
             swiftSettings: strictSettings
         ),
         /// Pure decisions: desired apps + observed containers + time → actions.
         .target(
             name: "Reconciler",
-            dependencies: ["Manifests"],
+            dependencies: ["Manifests", "Primitives"],
             swiftSettings: strictSettings
         ),
         /// Announces containers in etcd under one lease per agent.
         .target(
             name: "Registry",
-            dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Etcd", "Primitives", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
@@ -78,12 +81,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         /// HAProxy's runtime API: which server changes it can make without a reload, and making them.
-        .target(name: "HAProxyRuntime", swiftSettings: strictSettings),
+        .target(name: "HAProxyRuntime", dependencies: ["Primitives"], swiftSettings: strictSettings),
         /// confd's job: template resources rendered from etcd watches, staged, checked, swapped in, reloaded.
         .target(
             name: "Render",
             dependencies: [
-                "Etcd", "HAProxyRuntime", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
+                "Etcd", "HAProxyRuntime", "Primitives", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -93,7 +96,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", "Registry",
+                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Primitives", "Reconciler", "Registry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -102,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "hecd",
             dependencies: [
-                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Registry", "Render",
+                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Primitives", "Registry", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,14 +116,15 @@ let package = Package(
         .testTarget(
             name: "RenderTests",
             dependencies: [
-                "Render", "Etcd", "HAProxyRuntime", "HTTPTransport", "Templates", "TestSupport",
+                "Render", "Etcd", "HAProxyRuntime", "HTTPTransport", "Primitives", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Reconciler"], swiftSettings: strictSettings),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "Primitives"], swiftSettings: strictSettings),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strictSettings),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Primitives", "Reconciler"], swiftSettings: strictSettings),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(

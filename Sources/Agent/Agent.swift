@@ -2,6 +2,7 @@ import DockerEngine
 import Foundation
 import Logging
 import Manifests
+import Primitives
 import Reconciler
 import Registry
 import ServiceLifecycle
@@ -173,9 +174,3 @@ public final class Agent: Service {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    var seconds: TimeInterval {
-        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
-    }
-}

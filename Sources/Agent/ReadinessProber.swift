@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTransport
+import Primitives
 import Registry
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Primitives
 
 /// Announces the agent's containers in a key-value store (etcd) under one lease, and keeps the store equal
 /// to what the agent says is running.

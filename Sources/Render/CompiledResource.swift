@@ -1,5 +1,6 @@
 import Foundation
 import Templates
+import Primitives
 
 /// A template resource with its template parsed: what the renderer works from.
 public struct CompiledResource: Sendable {

@@ -2,6 +2,7 @@ import Etcd
 import Foundation
 import HAProxyRuntime
 import Logging
+import Primitives
 import ServiceLifecycle
 import Synchronization
 import Templates
@@ -103,7 +104,7 @@ public final class ConfigRenderer: Service, Sendable {
     }
 
     private let shared: Mutex<Shared>
-    private let wake = ChangeSignal()
+    private let wake = WakeSignal()
 
     /// - Parameters:
     ///   - source: an `EtcdClient`, or any other `KeySource`.
@@ -503,50 +504,5 @@ struct SecretRedactor {
 
     func redact(_ text: String) -> String {
         secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "(secret)") }
-    }
-}
-
-/// Wakes the render loop; a signal sent while it is busy is kept for its next wait.
-final class ChangeSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns when signalled (at once if a signal is pending), or when the task is cancelled.
-    func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.pending || Task.isCancelled {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
     }
 }
