@@ -81,7 +81,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         /// HAProxy's runtime API: which server changes it can make without a reload, and making them.
-        .target(name: "HAProxyRuntime", dependencies: ["Primitives"], swiftSettings: strictSettings),
+        .target(
+            name: "HAProxyRuntime",
+            dependencies: ["Primitives", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
         /// confd's job: template resources rendered from etcd watches, staged, checked, swapped in, reloaded.
         .target(
             name: "Render",
