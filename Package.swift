@@ -136,9 +136,9 @@ let package = Package(
             dependencies: ["Registry", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         /// Real daemons for tests (etcd on free loopback ports), shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["HTTPTransport"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["HTTPTransport", "Primitives"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "Registry", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",

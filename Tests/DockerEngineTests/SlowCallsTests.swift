@@ -2,13 +2,14 @@ import DockerEngine
 import Foundation
 import HTTPTransport
 import Testing
+import TestSupport
 
 /// Slow engine calls (stops that wait out their timeout) against a stub engine that answers each connection
 /// on its own thread: fast calls never queue behind them.
 @Suite struct SlowCallsTests {
     /// The engine as the agent sees it during a big scale-down: every stop takes 10 s.
-    private static func slowStopEngine() throws -> StubServer {
-        try StubServer { request in
+    private static func slowStopEngine() throws -> StubHTTPServer {
+        try StubHTTPServer(.unixSocket) { request in
             if request.path.contains("/stop") { return .json(204, "", after: .seconds(10)) }
             if request.path.contains("/containers/json") { return .json(200, "[]") }
             if request.path.contains("/containers/create") { return .json(201, #"{"Id":"new1"}"#) }
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func aStreamReleasedEarlyIsClosed() async throws {
-        let server = try StubServer { _ in .stream((0..<100).map { "{\"n\":\($0)}\n" }, pause: .milliseconds(100)) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .stream((0..<100).map { "{\"n\":\($0)}\n" }, pause: .milliseconds(100)) }
         defer { server.stop() }
         let http = HTTPClient(endpoint: .unixSocket(path: server.socketPath))
         var lines = 0
