@@ -42,6 +42,7 @@ let package = Package(
         .target(
             name: "DockerEngine",
             dependencies: ["HTTPTransport"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// A container engine in memory (latencies, failures, events) for tests and benchmarks without dockerd.
@@ -54,6 +55,7 @@ let package = Package(
         .target(
             name: "Etcd",
             dependencies: ["HTTPTransport"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// App manifests: YAML files parsed and strictly validated.
