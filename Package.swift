@@ -79,6 +79,7 @@ let package = Package(
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
         .target(
             name: "Templates",
+            dependencies: ["Primitives"],
             exclude: ["SUPPORTED.md"],
             swiftSettings: strictSettings
         ),

@@ -38,7 +38,18 @@ public func runProgram(
     process.standardOutput = output
     process.standardError = error
     process.standardInput = FileHandle.nullDevice
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+    let status = try await runToEnd(process)
+    try? output.close()
+    try? error.close()
+    func read(_ path: String) -> String {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return ProgramRun(status: status, standardOutput: read(outputPath), standardError: read(errorPath))
+}
+
+/// Starts `process` and returns its exit status once it has ended, without blocking the caller's thread.
+public func runToEnd(_ process: Process) async throws -> Int32 {
+    try await withCheckedThrowingContinuation { continuation in
         process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
         do {
             try process.run()
@@ -47,10 +58,4 @@ public func runProgram(
             continuation.resume(throwing: error)
         }
     }
-    try? output.close()
-    try? error.close()
-    func read(_ path: String) -> String {
-        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-    return ProgramRun(status: status, standardOutput: read(outputPath), standardError: read(errorPath))
 }

@@ -139,14 +139,7 @@ public final class StubHTTPServer: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
             raw.copyBytes(from: Array(path.utf8.prefix(raw.count - 1)))
         }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, listen(listener, 64) == 0 else {
-            close(listener)
-            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
-        }
-        return listener
+        return try bindAndListen(listener, &address)
     }
 
     private static func listenOnLoopback() throws -> Int32 {
@@ -157,8 +150,12 @@ public final class StubHTTPServer: Sendable {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return try bindAndListen(listener, &address)
+    }
+
+    private static func bindAndListen<Address>(_ listener: Int32, _ address: inout Address) throws -> Int32 {
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<Address>.size)) }
         }
         guard bound == 0, listen(listener, 64) == 0 else {
             close(listener)
