@@ -118,8 +118,12 @@ public final class ConfigRenderer: Service, Sendable {
         self.logger = logger
         self.observer = observer
         connection = EtcdConnectionLog(logger: logger)
-        leftoverServers = LeftoverServerSweeper { [logger] _, servers in
-            logger.debug("deleted \(servers.map(\.description).joined(separator: ", ")) from HAProxy (their connections closed)")
+        let names = Dictionary(
+            resources.map { ($0.resource.destinationPath(root: options.write.destinationRoot), $0.resource.name) },
+            uniquingKeysWith: { first, _ in first })
+        leftoverServers = LeftoverServerSweeper { [logger] configPath, servers in
+            let deleted = servers.map(\.description).joined(separator: ", ")
+            logger.debug("\(names[configPath] ?? configPath): deleted \(deleted) from HAProxy (their connections closed)")
         }
         shared = Mutex(Shared(
             scheduler: DebounceScheduler(debounce: options.debounce, maxWait: options.maxWait),
@@ -307,10 +311,10 @@ public final class ConfigRenderer: Service, Sendable {
         let secrets = SecretRedactor(result.secrets)
         let outcome = await writer.sync(
             resource, content: result.text, retryReload: retryReload, holdsSecrets: !result.secrets.isEmpty)
-        if case .wouldChange(let diff) = outcome { options.printDiff(secrets.redact(diff)) }
         if let line = RenderLogLine(outcome, resource: resource, destination: destination, keyCount: keyCount, secrets: secrets) {
             logger.log(level: line.level, "\(line.message)")
         }
+        if case .wouldChange(let diff) = outcome { options.printDiff(secrets.redact(diff)) }
         return outcome
     }
 
