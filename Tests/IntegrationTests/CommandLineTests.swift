@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// What a user sees of the `hecd` binary itself: the options it takes and where its messages go.
-@Suite struct CommandLineTests {
+@Suite(.serialized) struct CommandLineTests {
     @Test(arguments: ["render", "agent"])
     func logLevelWarnIsTakenForWarning(command: String) async throws {
         let run = try await runProgram(
