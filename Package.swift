@@ -76,6 +76,12 @@ let package = Package(
             dependencies: ["Etcd", "Primitives", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
+        /// An in-memory registry store with leases, for tests of the registry and the agent.
+        .target(
+            name: "RegistryTesting",
+            dependencies: ["Registry"],
+            swiftSettings: strictSettings
+        ),
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
         .target(
             name: "Templates",
@@ -131,12 +137,19 @@ let package = Package(
         ),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "Primitives"], swiftSettings: strictSettings),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strictSettings),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Manifests", "Primitives", "Reconciler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "DockerEngine", "EngineTesting", "Manifests", "Primitives", "Reconciler", "Registry",
+                "RegistryTesting", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Registry", "RegistryTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),

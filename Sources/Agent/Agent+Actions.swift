@@ -4,6 +4,8 @@ import Logging
 import Manifests
 import Reconciler
 import Registry
+import Synchronization
+import Primitives
 
 extension Agent {
     /// Creates and starts the containers, `parallelActions` at a time, after making sure each app's
@@ -98,14 +100,39 @@ extension Agent {
                 try? await engine.removeContainer(id, force: true)
                 return false
             }
-            let hostPort = (try? await engine.inspectContainer(id))?.hostPort(for: port)?.hostPort
+            let details = try? await engine.inspectContainer(id)
+            let hostPort = details?.hostPort(for: port)?.hostPort
             logger.info(
                 "created \(name) (app \(spec.name)), host port \(hostPort.map(String.init) ?? "unknown")",
                 metadata: metadata)
+            if let details { learned(Self.summary(of: details, image: spec.image)) }
             return true
         }
         logger.error("cannot find a free container name for \(spec.name)", metadata: metadata)
         return false
+    }
+
+    /// Keeps what a create learned (id, name, ports) for the registration that runs while the pass creates,
+    /// so that it does not list the engine to find it.
+    private func learned(_ container: ContainerSummary) {
+        createdThisPass.withLock { $0.append(container) }
+        registrationRefresh.signal()
+    }
+
+    /// A listed container as the engine would list a running one, from its inspect.
+    static func summary(of details: ContainerDetails, image: String) -> ContainerSummary {
+        var ports: [PublishedPort] = []
+        for (key, bindings) in details.ports.sorted(by: { $0.key < $1.key }) {
+            let parts = key.split(separator: "/")
+            guard let containerPort = parts.first.flatMap({ Int($0) }) else { continue }
+            let type = parts.count > 1 ? String(parts[1]) : "tcp"
+            for binding in bindings {
+                ports.append(PublishedPort(ip: binding.hostIP, privatePort: containerPort, publicPort: binding.hostPort, type: type))
+            }
+        }
+        return ContainerSummary(
+            id: details.id, names: [details.name], image: image, state: details.state.status, labels: details.labels,
+            created: Int((details.state.startedAt ?? Date()).timeIntervalSince1970), ports: ports)
     }
 
     /// Takes a live container out of service: withdraws its key, waits the drain period so that no new

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Manifests
 import Reconciler
+import Registry
 import Synchronization
 
 /// What the reconcile loop carries from one pass to the next.
@@ -47,24 +48,23 @@ extension Agent {
         var exitCodes: [String: Int?] = [:]
         var observed = await observe(containers, cache: &state.inspected, exitCodes: &exitCodes)
         let specs = Dictionary(state.manifests.desired.apps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var view = RegistrationView()
-        var ready = Set<String>()
+        var announcement: Announcement?
         if let prober {
             // With a registry, a container is ready once it answers; rollouts wait for that.
             let hidden = Set(observed.filter { $0.state != .running }.map(\.id))
-            view = registrationView(containers, specs: specs, hidden: hidden, reportedHostIPProblems: &state.reportedHostIPProblems)
-            ready = prober.update(view.registrations.map(\.target))
+            let candidates = announcementCandidates(
+                containers, specs: specs, hidden: hidden, reportedHostIPProblems: &state.reportedHostIPProblems)
+            let decided = decideAnnouncement(candidates, prober: prober)
             for index in observed.indices where observed[index].state == .running {
-                observed[index].ready = ready.contains(observed[index].id)
+                observed[index].ready = decided.keyByContainer[observed[index].id] != nil
             }
+            announcement = decided
         }
         let now = Date()
         let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
-        await publish(view, ready: ready, observed: observed, plan: plan, apps: state.manifests.desired.apps)
+        if let announcement { await publish(announcement, observed: observed, plan: plan, apps: state.manifests.desired.apps) }
         // Registered containers drain before they stop.
-        let keyByContainer = Dictionary(
-            view.registrations.filter { ready.contains($0.containerID) }.map { ($0.containerID, $0.key) },
-            uniquingKeysWith: { first, _ in first })
+        let keyByContainer = announcement?.keyByContainer ?? [:]
         logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
         reportBackoff(plan, state: &state)
         if let wakeAt = [plan.wakeAt, state.manifests.nextRemoval].compactMap({ $0 }).min() {
@@ -88,11 +88,12 @@ extension Agent {
                 jobs.append(backgroundJob(for: container.id) { await self.remove(container, exitCode: exitCode) })
             }
         }
+        createdThisPass.withLock { $0 = [] }
         let failedApps = await withTaskGroup(of: [String]?.self) { group in
             group.addTask { [creates] in await self.createAll(creates) }
             if !creates.isEmpty {
                 group.addTask { [observed] in
-                    await self.registerWhileCreating(specs: specs, observed: observed, plan: plan)
+                    await self.registerWhileCreating(specs: specs, listed: containers, observed: observed, plan: plan)
                     return nil
                 }
             }

@@ -37,6 +37,8 @@ public final class Agent: Service {
     let diedByEvent = Mutex<[String: Int?]>([:])
     /// Wakes `registerWhileCreating`: a container started, or its readiness changed.
     let registrationRefresh = WakeSignal()
+    /// The containers the current pass created, as their creates learned them.
+    let createdThisPass = Mutex<[ContainerSummary]>([])
 
     public init(configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil, logger: Logger) {
         self.configuration = configuration
@@ -138,8 +140,13 @@ public final class Agent: Service {
     private func withdrawAtOnce(_ containerID: String) async {
         prober?.forget(containerID)
         guard let registry, let key = keysByContainer.withLock({ $0.removeValue(forKey: containerID) }) else { return }
-        if await registry.withdraw(key) {
+        switch await registry.withdraw(key) {
+        case .removed:
             logger.info("deregistered \(key): its container died")
+        case .pending:
+            logger.warning("\(key): its container died; etcd cannot be reached, so the key goes when etcd is back (or with the lease)")
+        case .notAnnounced:
+            break
         }
     }
 

@@ -1,4 +1,5 @@
 import Reconciler
+import Registry
 
 /// How an agent runs: which containers are its own, where the manifests are, how it paces itself.
 public struct AgentConfiguration: Sendable {
@@ -46,5 +47,5 @@ public struct AgentConfiguration: Sendable {
     }
 
     /// The registry prefix of an app whose manifest names none.
-    public static func defaultPrefix(app: String) -> String { "/app/\(app)" }
+    public static func defaultPrefix(app: String) -> String { Announcements.defaultPrefix(app: app) }
 }

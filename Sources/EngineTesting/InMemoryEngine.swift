@@ -52,7 +52,12 @@ public final class InMemoryEngine: ContainerEngine, Sendable {
         public init() {}
     }
 
-    public let behaviour = Mutex(Behaviour())
+    let behaviour = Mutex(Behaviour())
+
+    /// Changes latencies and failures, also while the engine runs.
+    public func configure(_ change: (inout Behaviour) -> Void) {
+        behaviour.withLock { change(&$0) }
+    }
     public var location: String { "memory://engine" }
     private let clock = ContinuousClock()
     private let state = Mutex(State())

@@ -69,22 +69,32 @@ public actor Registry {
         wake.signal()
     }
 
+    /// What `withdraw` did.
+    public enum Withdrawal: Sendable, Equatable {
+        /// The key was announced and the store has dropped it.
+        case removed
+        /// The key had not been announced.
+        case notAnnounced
+        /// The store cannot be reached: the key goes when it comes back, or with the lease.
+        case pending
+    }
+
     /// Removes a key at once (a container died or is about to stop) and returns when the store has dropped
-    /// it, or when the store cannot be reached (the key then goes when it comes back, or with the lease).
-    /// Returns whether the key had been announced.
+    /// it, or when the store cannot be reached.
     @discardableResult
-    public func withdraw(_ key: String) async -> Bool {
+    public func withdraw(_ key: String) async -> Withdrawal {
         desired[key] = nil
         // The loop may be writing this key right now: wake it either way so that it checks again.
         defer { wake.signal() }
-        guard written[key] != nil else { return false }
+        guard written[key] != nil else { return .notAnnounced }
         do {
             try await store.delete(key)
             written[key] = nil
+            return .removed
         } catch {
             needsFullSync = true
+            return .pending
         }
-        return true
     }
 
     /// Runs until cancelled.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Registry
+import RegistryTesting
 import Testing
 
 /// The registry against an in-memory store: what ends up in the store, and how many requests it costs.
@@ -56,9 +57,21 @@ import Testing
         try await withRegistry(store) { registry in
             await registry.update(desired: ["/app/servers/web-1": "h:1"], owned: [], prefixes: ["/app/servers"], record: nil)
             #expect(await until { store.keys["/app/servers/web-1"] != nil })
-            let wasAnnounced = await registry.withdraw("/app/servers/web-1")
-            #expect(wasAnnounced)
+            #expect(await registry.withdraw("/app/servers/web-1") == .removed)
             #expect(store.keys["/app/servers/web-1"] == nil, "gone when withdraw returns")
+            #expect(await registry.withdraw("/app/servers/never") == .notAnnounced)
+        }
+    }
+
+    @Test func withdrawWhileTheStoreIsDownSaysTheKeyIsPendingAndRemovesItWhenBack() async throws {
+        let store = MemoryStore()
+        try await withRegistry(store) { registry in
+            await registry.update(desired: ["/app/servers/web-1": "h:1"], owned: [], prefixes: ["/app/servers"], record: nil)
+            #expect(await until { store.keys["/app/servers/web-1"] != nil })
+            store.setDown(true)
+            #expect(await registry.withdraw("/app/servers/web-1") == .pending, "not claimed as gone while etcd is down")
+            store.setDown(false)
+            #expect(await until { store.keys["/app/servers/web-1"] == nil }, "gone once the store is back")
         }
     }
 

@@ -1,4 +1,4 @@
-@testable import Agent
+import Registry
 import Testing
 
 /// The agent only ever writes `ip:port` values to the registry.

@@ -2,33 +2,35 @@ import Foundation
 import Registry
 import Synchronization
 
-/// An in-memory store with leases, for the registry's tests: it counts requests, can be taken down, and
-/// can expire a lease on demand.
-final class MemoryStore: RegistryStore {
-    struct Unreachable: Error, CustomStringConvertible {
-        var description: String { "the store is down" }
+/// An in-memory store with leases, for tests of the registry and the agent: it counts requests, can be taken
+/// down, and can expire a lease on demand.
+public final class MemoryStore: RegistryStore {
+    public init() {}
+
+    public struct Unreachable: Error, CustomStringConvertible {
+        public var description: String { "the store is down" }
     }
 
     private struct State {
-        var keys: [String: StoredKey] = [:]
+        public var keys: [String: StoredKey] = [:]
         var leases: Set<Int64> = []
         var nextLease: Int64 = 0x100
         var down = false
-        var requests: [String] = []
+        public var requests: [String] = []
     }
 
     private let state = Mutex(State())
 
-    var keys: [String: String] { state.withLock { $0.keys.mapValues(\.value) } }
-    func lease(of key: String) -> Int64? { state.withLock { $0.keys[key]?.lease } }
-    var requests: [String] { state.withLock { $0.requests } }
-    var liveLeases: Set<Int64> { state.withLock { $0.leases } }
+    public var keys: [String: String] { state.withLock { $0.keys.mapValues(\.value) } }
+    public func lease(of key: String) -> Int64? { state.withLock { $0.keys[key]?.lease } }
+    public var requests: [String] { state.withLock { $0.requests } }
+    public var liveLeases: Set<Int64> { state.withLock { $0.leases } }
 
-    func setDown(_ down: Bool) { state.withLock { $0.down = down } }
-    func clearRequests() { state.withLock { $0.requests = [] } }
+    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
+    public func clearRequests() { state.withLock { $0.requests = [] } }
 
     /// Seeds a key as another party would have written it.
-    func seed(_ key: String, _ value: String, lease: Int64 = 0) {
+    public func seed(_ key: String, _ value: String, lease: Int64 = 0) {
         state.withLock { state in
             if lease != 0 { state.leases.insert(lease) }
             state.keys[key] = StoredKey(key: key, value: value, lease: lease)
@@ -36,7 +38,7 @@ final class MemoryStore: RegistryStore {
     }
 
     /// Expires a lease as etcd does when its TTL runs out: its keys go.
-    func expire(_ lease: Int64) {
+    public func expire(_ lease: Int64) {
         state.withLock { state in
             state.leases.remove(lease)
             state.keys = state.keys.filter { $0.value.lease != lease }
@@ -51,7 +53,7 @@ final class MemoryStore: RegistryStore {
         }
     }
 
-    func grantLease(ttl: Int) async throws -> Int64 {
+    public func grantLease(ttl: Int) async throws -> Int64 {
         try request("grant") { state in
             state.nextLease += 1
             state.leases.insert(state.nextLease)
@@ -59,32 +61,32 @@ final class MemoryStore: RegistryStore {
         }
     }
 
-    func keepAlive(_ lease: Int64) async throws -> Int? {
+    public func keepAlive(_ lease: Int64) async throws -> Int? {
         try request("keepalive") { $0.leases.contains(lease) ? 10 : nil }
     }
 
-    func revokeLease(_ lease: Int64) async throws {
+    public func revokeLease(_ lease: Int64) async throws {
         try request("revoke") { state in
             state.leases.remove(lease)
             state.keys = state.keys.filter { $0.value.lease != lease }
         }
     }
 
-    func put(_ key: String, _ value: String, lease: Int64) async throws {
+    public func put(_ key: String, _ value: String, lease: Int64) async throws {
         try request("put") { state in
             state.keys[key] = StoredKey(key: key, value: value, lease: lease)
         }
     }
 
-    func delete(_ key: String) async throws {
+    public func delete(_ key: String) async throws {
         try request("delete") { _ = $0.keys.removeValue(forKey: key) }
     }
 
-    func get(_ key: String) async throws -> StoredKey? {
+    public func get(_ key: String) async throws -> StoredKey? {
         try request("get") { $0.keys[key] }
     }
 
-    func list(prefix: String) async throws -> [StoredKey] {
+    public func list(prefix: String) async throws -> [StoredKey] {
         try request("list") { state in state.keys.values.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key } }
     }
 }
