@@ -1,4 +1,6 @@
+import Etcd
 import Foundation
+import HTTPTransport
 import Testing
 import TestSupport
 
@@ -17,9 +19,8 @@ import TestSupport
             }
             try await etcd.etcdctl(["auth", "enable"])
             let access = ["HECD_ETCD": etcd.clientURL, "HECD_ETCD_USER": "hecd", "HECD_ETCD_PASSWORD": "hecd-pass"]
-            try await checkEveryCommand(environment: access) {
-                try await etcd.etcdctl(["get", "--prefix", "/app/servers"], user: "root:r00t-pass")
-            }
+            let root = EtcdClient(endpoints: [etcd.clientURL], credentials: EtcdCredentials(user: "root", password: "r00t-pass"))
+            try await checkEveryCommand(environment: access, registry: root)
 
             // etcdctl's own variables, with the password after a colon, work as well.
             let etcdctlAccess = ["ETCDCTL_ENDPOINTS": etcd.clientURL, "ETCDCTL_USER": "hecd:hecd-pass"]
@@ -48,9 +49,8 @@ import TestSupport
                 "ETCDCTL_ENDPOINTS": etcd.clientURL, "ETCDCTL_CACERT": certificates.ca,
                 "ETCDCTL_CERT": certificates.clientCertificate, "ETCDCTL_KEY": certificates.clientKey,
             ]
-            try await checkEveryCommand(environment: access) {
-                try await etcd.etcdctl(certificates.etcdctlArguments + ["get", "--prefix", "/app/servers"])
-            }
+            let tls = TLSFiles(caFile: certificates.ca, certificateFile: certificates.clientCertificate, keyFile: certificates.clientKey)
+            try await checkEveryCommand(environment: access, registry: EtcdClient(endpoints: [etcd.clientURL], tls: tls))
 
             // Without a client certificate etcd refuses the connection, and status says it cannot read etcd.
             let anonymous = try await runProgram(
@@ -62,7 +62,8 @@ import TestSupport
 
     /// The agent registers a container, `hecd status` shows it registered and healthy, and `hecd render
     /// --onetime` writes its address into a file: each reaching etcd with `environment` alone.
-    private func checkEveryCommand(environment: [String: String], registry: @escaping () async throws -> String) async throws {
+    /// `registry` reads the keys, from within the test process (polling a binary would load the machine).
+    private func checkEveryCommand(environment: [String: String], registry: EtcdClient) async throws {
         try await withAgentHarness { harness in
             try harness.writeManifest("web", harness.webManifest(
                 app: "web", replicas: 1, extra: "register: {prefix: /app/servers, drain: 0}"))
@@ -70,17 +71,19 @@ import TestSupport
                 arguments: ["--manifests", harness.directory, "--agent-id", harness.agentID, "--host-ip", "127.0.0.1", "--ttl", "3"],
                 environment: environment)
             do {
-                var keys = ""
+                var keys: [String] = []
                 let registered = await eventually(within: 30) {
-                    keys = (try? await registry()) ?? ""
-                    return keys.contains("/app/servers/web-")
+                    keys = (try? await registry.range(prefix: "/app/servers/").kvs.map(\.key)) ?? []
+                    return keys.contains { $0.hasPrefix("/app/servers/web-") }
                 }
                 #expect(registered, "no key under /app/servers: \(keys)\n\(agent.log)")
 
                 var status = ProgramRun(status: -1, standardOutput: "", standardError: "")
-                let healthy = await eventually(within: 10) {
-                    status = (try? await runProgram(AgentProcess.binary, ["status"], environment: environment)) ?? status
-                    return status.status == 0
+                var healthy = false
+                for _ in 0..<20 where !healthy {
+                    status = try await runProgram(AgentProcess.binary, ["status"], environment: environment)
+                    healthy = status.status == 0
+                    if !healthy { try await Task.sleep(for: .milliseconds(500)) }
                 }
                 #expect(healthy, "\(status)")
                 let row = status.standardOutput.split(separator: "\n").first { $0.hasPrefix("web ") } ?? ""

@@ -15,9 +15,6 @@ public struct TestCertificates: Sendable {
         ["--cert-file", serverCertificate, "--key-file", serverKey, "--trusted-ca-file", ca, "--client-cert-auth"]
     }
 
-    /// etcdctl's flags to speak TLS with the client certificate.
-    public var etcdctlArguments: [String] { ["--cacert", ca, "--cert", clientCertificate, "--key", clientKey] }
-
     public static func make() async throws -> TestCertificates {
         let directory = NSTemporaryDirectory() + "hecd-tls-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
