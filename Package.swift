@@ -37,17 +37,21 @@ let package = Package(
         ),
         /// glibc's malloc tuning calls (`mallopt`, `malloc_trim`).
         .systemLibrary(name: "CMalloc"),
+        /// The small shared pieces: a wake-up signal for several waiters, FNV-1a, "did you mean", the
+        /// `file:line:column:` problem format, `Duration` in seconds and milliseconds.
+        .target(name: "Primitives", swiftSettings: strictSettings),
         /// HTTP over a Unix socket or TCP on libcurl, blocking calls on threads of its own.
         .target(
             name: "HTTPTransport",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "Primitives"],
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// Docker Engine API client.
         .target(
             name: "DockerEngine",
-            dependencies: ["HTTPTransport"],
+            dependencies: ["HTTPTransport", "Primitives"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// A container engine in memory (latencies, failures, events) for tests and benchmarks without dockerd.
@@ -59,25 +63,26 @@ let package = Package(
         /// etcd v3 client over the JSON gateway: KV, transactions, leases, watches, auth, failover.
         .target(
             name: "Etcd",
-            dependencies: ["HTTPTransport"],
+            dependencies: ["HTTPTransport", "Primitives"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         /// App manifests: YAML files parsed and strictly validated.
         .target(
             name: "Manifests",
-            dependencies: ["Yams"],
+            dependencies: ["Primitives", "Yams"],
             swiftSettings: strictSettings
         ),
         /// Pure decisions: desired apps + observed containers + time → actions.
         .target(
             name: "Reconciler",
-            dependencies: ["Manifests"],
+            dependencies: ["Manifests", "Primitives"],
             swiftSettings: strictSettings
         ),
         /// Announces containers in etcd under one lease per agent.
         .target(
             name: "Registry",
-            dependencies: ["Etcd", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Etcd", "Primitives", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         /// An in-memory registry store with leases, for tests of the registry and the agent.
@@ -89,16 +94,21 @@ let package = Package(
         /// Go text/template as confd uses it: parse once, render many times against a key-value store.
         .target(
             name: "Templates",
+            dependencies: ["Primitives"],
             exclude: ["SUPPORTED.md"],
             swiftSettings: strictSettings
         ),
         /// HAProxy's runtime API: which server changes it can make without a reload, and making them.
-        .target(name: "HAProxyRuntime", swiftSettings: strictSettings),
+        .target(
+            name: "HAProxyRuntime",
+            dependencies: ["Primitives", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            swiftSettings: strictSettings
+        ),
         /// confd's job: template resources rendered from etcd watches, staged, checked, swapped in, reloaded.
         .target(
             name: "Render",
             dependencies: [
-                "Etcd", "HAProxyRuntime", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
+                "Etcd", "HAProxyRuntime", "Primitives", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -108,7 +118,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Reconciler", "Registry",
+                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Primitives", "Reconciler", "Registry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -117,7 +127,7 @@ let package = Package(
         .executableTarget(
             name: "hecd",
             dependencies: [
-                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Registry", "Render",
+                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Primitives", "Registry", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -129,18 +139,19 @@ let package = Package(
         .testTarget(
             name: "RenderTests",
             dependencies: [
-                "Render", "Etcd", "HAProxyRuntime", "HTTPTransport", "Templates", "TestSupport",
+                "Render", "Etcd", "HAProxyRuntime", "HTTPTransport", "Primitives", "Templates", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "ManifestsTests", dependencies: ["Manifests"], swiftSettings: strictSettings),
+        .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "Primitives"], swiftSettings: strictSettings),
+        .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strictSettings),
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "DockerEngine", "EngineTesting", "Manifests", "Reconciler", "Registry", "RegistryTesting",
-                .product(name: "Logging", package: "swift-log"),
+                "Agent", "DockerEngine", "EngineTesting", "Manifests", "Primitives", "Reconciler", "Registry",
+                "RegistryTesting", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -151,9 +162,9 @@ let package = Package(
             dependencies: ["Registry", "RegistryTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport"], swiftSettings: strictSettings),
+        .testTarget(name: "DockerEngineTests", dependencies: ["DockerEngine", "HTTPTransport", "TestSupport"], swiftSettings: strictSettings),
         /// Real daemons for tests (etcd on free loopback ports), shared by the test targets.
-        .target(name: "TestSupport", dependencies: ["HTTPTransport"], path: "Tests/TestSupport", swiftSettings: strictSettings),
+        .target(name: "TestSupport", dependencies: ["HTTPTransport", "Primitives"], path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "Registry", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",

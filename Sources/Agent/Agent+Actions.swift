@@ -9,6 +9,7 @@ import Manifests
 import Reconciler
 import Registry
 import Synchronization
+import Primitives
 
 extension Agent {
     /// Creates and starts the containers, `parallelActions` at a time, after making sure each app's

@@ -9,6 +9,7 @@ import Manifests
 import Reconciler
 import Registry
 import Synchronization
+import Primitives
 
 /// The version hecd reports in its agent records and `--version`.
 public enum HECDVersion {

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 import Logging
 import Manifests
+import Primitives
 import Reconciler
 import Registry
 import ServiceLifecycle
@@ -183,9 +184,3 @@ public final class Agent: Service {
     }
 }
 
-extension Duration {
-    /// The duration in seconds, as a `TimeInterval`.
-    var seconds: TimeInterval {
-        TimeInterval(components.seconds) + TimeInterval(components.attoseconds) / 1e18
-    }
-}

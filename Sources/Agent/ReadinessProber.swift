@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPTransport
+import Primitives
 import Registry
 import Synchronization
 

@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import Primitives
 import FoundationEssentials
 #else
 import Foundation

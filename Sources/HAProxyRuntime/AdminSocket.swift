@@ -5,6 +5,7 @@ import Foundation
 #endif
 import Dispatch
 import Glibc
+import Primitives
 
 /// A failure to talk to HAProxy's admin socket (not a command HAProxy refused: that is an answer).
 public struct AdminSocketError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -47,7 +48,8 @@ public struct HAProxyAdminSocket: Sendable {
         guard fd >= 0 else { throw failure("cannot create a socket") }
         defer { close(fd) }
 
-        var limit = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        let microseconds = timeout.wholeMicroseconds
+        var limit = timeval(tv_sec: Int(microseconds / 1_000_000), tv_usec: Int(microseconds % 1_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
 

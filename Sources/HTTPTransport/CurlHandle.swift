@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Primitives
 
 /// `curl_global_init` must run once, before any handle is used on any thread.
 let curlGlobalInit: Void = {
@@ -93,8 +94,8 @@ extension CurlHandle {
         }
         switch kind {
         case .exchange:
-            set(CURLOPT_CONNECTTIMEOUT_MS, min(5_000, request.timeout.wholeMilliseconds))
-            set(CURLOPT_TIMEOUT_MS, request.timeout.wholeMilliseconds)
+            set(CURLOPT_CONNECTTIMEOUT_MS, min(5_000, request.timeout.curlMilliseconds))
+            set(CURLOPT_TIMEOUT_MS, request.timeout.curlMilliseconds)
         case .stream:
             // No overall timeout. TCP keepalive notices a peer that vanished without closing.
             set(CURLOPT_CONNECTTIMEOUT_MS, 5_000)
@@ -105,8 +106,8 @@ extension CurlHandle {
             set(CURLOPT_CONNECT_ONLY, 1)
             set(CURLOPT_FRESH_CONNECT, 1)
             set(CURLOPT_FORBID_REUSE, 1)
-            set(CURLOPT_CONNECTTIMEOUT_MS, timeout.wholeMilliseconds)
-            set(CURLOPT_TIMEOUT_MS, timeout.wholeMilliseconds)
+            set(CURLOPT_CONNECTTIMEOUT_MS, timeout.curlMilliseconds)
+            set(CURLOPT_TIMEOUT_MS, timeout.curlMilliseconds)
             return nil
         }
 
@@ -161,10 +162,8 @@ extension CurlHandle {
 }
 
 extension Duration {
-    /// The duration in whole milliseconds, at least 1 for any positive duration (curl reads 0 as "no limit").
-    var wholeMilliseconds: Int {
-        let (seconds, attoseconds) = components
-        let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-        return self > .zero ? max(1, milliseconds) : 0
+    /// Whole milliseconds for a curl timeout: at least 1 for any positive duration (curl reads 0 as "no limit").
+    var curlMilliseconds: Int {
+        self > .zero ? max(1, Int(wholeMilliseconds)) : 0
     }
 }

@@ -1,3 +1,4 @@
+import Primitives
 /// One app as a manifest declares it: what to run and how many replicas to keep running.
 public struct AppSpec: Sendable, Hashable {
     /// The app's name, `[a-z0-9][a-z0-9_.-]*`; container names and registry keys derive from it.
@@ -79,18 +80,5 @@ public struct HealthCheck: Sendable, Hashable {
 
     public init(http: String) {
         self.http = http
-    }
-}
-
-/// FNV-1a, 64 bit: stable across runs and machines (unlike `Hasher`), which a label needs.
-enum StableHash {
-    static func hex(of text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

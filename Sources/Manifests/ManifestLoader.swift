@@ -10,6 +10,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Primitives
 
 /// Reads app manifests: one app per YAML file, strictly checked, every problem with its file, line and field.
 public enum ManifestLoader {
@@ -184,14 +185,7 @@ public enum ManifestLoader {
         return "\(error)"
     }
 
-    private static func digest<Bytes: Sequence<UInt8>>(of bytes: Bytes) -> String {
-        var count = 0
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-            count += 1
-        }
-        return String(hash, radix: 16) + "-\(count)"
+    private static func digest<Bytes: Collection<UInt8>>(of bytes: Bytes) -> String {
+        String(StableHash.fnv1a(bytes), radix: 16) + "-\(bytes.count)"
     }
 }

@@ -1,33 +1,7 @@
-/// One thing wrong with a manifest: where it is and what to do about it.
-public struct ManifestProblem: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The file's path as given (directory + filename), or the directory when it cannot be read.
-    public var file: String
-    /// 1-based line, when the problem has a place in the file.
-    public var line: Int?
-    /// 1-based column (in Unicode scalars), when known.
-    public var column: Int?
-    /// The field path, e.g. `register.prefix`, `env.GREETING` or `command[2]`.
-    public var field: String?
-    /// What is wrong and how to fix it. When `field` is set it reads on from the field's name.
-    public var message: String
+import Primitives
 
-    public init(file: String, line: Int? = nil, column: Int? = nil, field: String? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.field = field
-        self.message = message
-    }
-
-    /// `file:line: field: message`, leaving out the parts that are not known.
-    public var description: String {
-        var text = file
-        if let line { text += ":\(line)" }
-        text += ": "
-        if let field { text += "\(field): " }
-        return text + message
-    }
-}
+/// One thing wrong with a manifest: where it is (`file:line:column: field: message`) and what to do about it.
+public typealias ManifestProblem = SourceProblem
 
 /// Every problem found in one manifest file (not only the first).
 public struct ManifestFileError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Yams
+import Primitives
 
 /// Checks a composed manifest against the schema, collecting every problem with its line and field path.
 struct ManifestValidator {

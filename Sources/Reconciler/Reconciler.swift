@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Manifests
+import Primitives
 
 /// Decides, pass by pass, which containers to create, retire and remove so that every declared app runs its
 /// replicas. A plain state machine: observations in, a `Plan` out; it never talks to Docker itself.
@@ -194,7 +195,7 @@ extension Reconciler {
 
     private func ranLongEnough(_ container: ObservedContainer) -> Bool {
         guard let startedAt = container.startedAt, let finishedAt = container.finishedAt else { return false }
-        return finishedAt.timeIntervalSince(startedAt) >= policy.resetAfter.timeInterval
+        return finishedAt.timeIntervalSince(startedAt) >= policy.resetAfter.seconds
     }
 
     /// Clears the count once a ready container has run for `resetAfter` and no failure happened meanwhile.
@@ -203,7 +204,7 @@ extension Reconciler {
     /// spec would reset the count on every pass and the broken replacement would be recreated without backoff.
     private mutating func resetFailuresIfStable(_ app: String, alive: [ObservedContainer], now: Date) {
         guard let record = failureRecords[app] else { return }
-        let resetAfter = policy.resetAfter.timeInterval
+        let resetAfter = policy.resetAfter.seconds
         if let lastFailure = record.lastFailure, now.timeIntervalSince(lastFailure) < resetAfter {
             return
         }
@@ -219,7 +220,7 @@ extension Reconciler {
     /// When the app may get a new container again, if that is still in the future.
     private func retryTime(of app: String, now: Date) -> Date? {
         guard let record = failureRecords[app], let lastFailure = record.lastFailure else { return nil }
-        let retryAt = lastFailure.addingTimeInterval(policy.delay(afterFailures: record.count).timeInterval)
+        let retryAt = lastFailure.addingTimeInterval(policy.delay(afterFailures: record.count).seconds)
         return retryAt > now ? retryAt : nil
     }
 
@@ -259,9 +260,3 @@ extension ContainerState {
     }
 }
 
-extension Duration {
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
-}

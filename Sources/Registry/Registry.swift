@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Logging
+import Primitives
 
 /// Announces the agent's containers in a key-value store (etcd) under one lease, and keeps the store equal
 /// to what the agent says is running.

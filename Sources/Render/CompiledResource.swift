@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Templates
+import Primitives
 
 /// A template resource with its template parsed: what the renderer works from.
 public struct CompiledResource: Sendable {

@@ -6,6 +6,7 @@ import Foundation
 #endif
 import HAProxyRuntime
 import Logging
+import Primitives
 import ServiceLifecycle
 import Synchronization
 import Templates
@@ -90,8 +91,6 @@ public final class ConfigRenderer: Service, Sendable {
         var lastView: [String: String]?
         /// The reload failed: run it again at the next render even when the file is unchanged.
         var reloadPending = false
-        /// Servers removed through HAProxy's runtime API that still had connections: deleted once they are gone.
-        var undeletedServers: [ServerReference] = []
         /// The entries the template refused at its last render: each is logged when it first appears.
         var rejected: Set<RejectedEntry> = []
     }
@@ -100,14 +99,13 @@ public final class ConfigRenderer: Service, Sendable {
         var cache = KeyCache()
         var scheduler: DebounceScheduler<ContinuousClock.Instant>
         var states: [ResourceState]
-        /// Prefixes whose watch is disconnected right now.
-        var disconnected: Set<String> = []
-        /// The last read failure logged, so that a down etcd is logged once, not every retry.
-        var lastReadFailure: String?
     }
 
     private let shared: Mutex<Shared>
-    private let wake = ChangeSignal()
+    private let wake = WakeSignal()
+    private let connection: EtcdConnectionLog
+    /// Deletes the servers that the runtime API left in maintenance, once their connections close.
+    private let leftoverServers: LeftoverServerSweeper
 
     /// - Parameters:
     ///   - source: an `EtcdClient`, or any other `KeySource`.
@@ -123,6 +121,14 @@ public final class ConfigRenderer: Service, Sendable {
         self.writer = ConfigWriter(settings: options.write, runner: runner)
         self.logger = logger
         self.observer = observer
+        connection = EtcdConnectionLog(logger: logger)
+        let names = Dictionary(
+            resources.map { ($0.resource.destinationPath(root: options.write.destinationRoot), $0.resource.name) },
+            uniquingKeysWith: { first, _ in first })
+        leftoverServers = LeftoverServerSweeper { [logger] configPath, servers in
+            let deleted = servers.map(\.description).joined(separator: ", ")
+            logger.debug("\(names[configPath] ?? configPath): deleted \(deleted) from HAProxy (their connections closed)")
+        }
         shared = Mutex(Shared(
             scheduler: DebounceScheduler(debounce: options.debounce, maxWait: options.maxWait),
             states: Array(repeating: ResourceState(), count: resources.count)))
@@ -159,7 +165,7 @@ public final class ConfigRenderer: Service, Sendable {
                         }
                     }
                     if self.resources.contains(where: \.resource.haproxyRuntimeAPI) {
-                        group.addTask { try await self.deleteServersLeftInMaintenance() }
+                        group.addTask { try await self.leftoverServers.run() }
                     }
                     try await group.next()
                     group.cancelAll()
@@ -191,7 +197,7 @@ public final class ConfigRenderer: Service, Sendable {
         while true {
             do {
                 let (keys, _) = try await readAll()
-                readSucceeded()
+                connection.readSucceeded()
                 let changed = shared.withLock { shared in
                     let changed = shared.cache.values != keys
                     shared.cache = KeyCache(keys)
@@ -204,7 +210,7 @@ public final class ConfigRenderer: Service, Sendable {
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                readFailed(error)
+                connection.readFailed(error)
             }
             try await Task.sleep(for: interval)
         }
@@ -215,9 +221,9 @@ public final class ConfigRenderer: Service, Sendable {
         for await update in source.watchKeys(prefix: prefix, fromRevision: revision) {
             switch update {
             case .connected:
-                watchConnected(prefix)
+                connection.watchConnected(prefix)
             case .events(let events, _):
-                watchConnected(prefix)
+                connection.watchConnected(prefix)
                 let changed = shared.withLock { $0.cache.apply(events) }
                 if changed { noteChange() }
             case .resyncNeeded(let currentRevision):
@@ -226,7 +232,7 @@ public final class ConfigRenderer: Service, Sendable {
                 let changed = shared.withLock { $0.cache.replace(prefix: prefix, with: range.kvs) }
                 if changed { noteChange() }
             case .disconnected(let reason, _):
-                watchDisconnected(prefix, reason: reason)
+                connection.watchDisconnected(prefix, reason: reason)
             case .failed(let error):
                 throw RenderError.watchFailed(prefix: prefix, error)
             }
@@ -276,14 +282,15 @@ public final class ConfigRenderer: Service, Sendable {
             shared.withLock {
                 $0.states[index].lastView = view
                 $0.states[index].reloadPending = outcome.needsReload
-                switch outcome {
-                case .updatedAtRuntime(_, _, let undeleted, _):
-                    $0.states[index].undeletedServers += undeleted
-                case .updated(_, .some, _):
-                    $0.states[index].undeletedServers = []  // A reload leaves no server of an old file behind.
-                default:
-                    break
-                }
+            }
+            let destination = compiled.resource.destinationPath(root: options.write.destinationRoot)
+            switch outcome {
+            case .updatedAtRuntime(_, _, let undeleted, _):
+                leftoverServers.add(undeleted, configPath: destination)
+            case .updated(_, .some, _):
+                leftoverServers.reloaded(configPath: destination)
+            default:
+                break
             }
             let report = ResourceReport(resource: compiled.resource, outcome: outcome, keyCount: view.count, at: .now)
             reports.append(report)
@@ -308,40 +315,10 @@ public final class ConfigRenderer: Service, Sendable {
         let secrets = SecretRedactor(result.secrets)
         let outcome = await writer.sync(
             resource, content: result.text, retryReload: retryReload, holdsSecrets: !result.secrets.isEmpty)
-        switch outcome {
-        case .unchanged:
-            logger.debug("\(resource.name): \(destination) is up to date (\(keyCount) keys)")
-        case .wouldChange(let diff):
-            logger.info("\(resource.name): \(destination) would change (--noop)")
-            options.printDiff(secrets.redact(diff))
-        case .updated(let check, let reload, let runtimeFallback):
-            var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
-            if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
-            if let reload { message += ", reloaded in \(Self.milliseconds(reload.duration))" }
-            if let runtimeFallback { message += " (a reload, not the runtime API: \(runtimeFallback))" }
-            logger.info("\(message)")
-        case .updatedAtRuntime(let check, let changes, let undeleted, let duration):
-            var message = "\(resource.name): updated \(destination) (\(keyCount) keys)"
-            if let check { message += ", checked in \(Self.milliseconds(check.duration))" }
-            message += changes.isEmpty
-                ? ", no server changed: no reload"
-                : ", HAProxy changed at run time in \(Self.milliseconds(duration)), no reload: "
-                    + changes.map(\.description).joined(separator: " ")
-            if !undeleted.isEmpty {
-                message += "; in maintenance until their connections close: \(undeleted.map(\.description).joined(separator: ", "))"
-            }
-            logger.info("\(message)")
-        case .reloaded(let reload):
-            logger.notice("\(resource.name): reload succeeded this time (\(Self.milliseconds(reload.duration)))")
-        case .checkFailed(let result):
-            logger.error("\(resource.name): check_cmd rejected the new \(destination), which stays as it is and nothing is reloaded: \(secrets.redact("\(result)"))")
-        case .reloadFailed(let result):
-            logger.error("\(resource.name): \(destination) is updated but reload_cmd failed (retried at the next change): \(secrets.redact("\(result)"))")
-        case .writeFailed(let message):
-            logger.error("\(resource.name): \(message)")
-        case .renderFailed:
-            break
+        if let line = RenderLogLine(outcome, resource: resource, destination: destination, keyCount: keyCount, secrets: secrets) {
+            logger.log(level: line.level, "\(line.message)")
         }
+        if case .wouldChange(let diff) = outcome { options.printDiff(secrets.redact(diff)) }
         return outcome
     }
 
@@ -353,48 +330,6 @@ public final class ConfigRenderer: Service, Sendable {
         }
         for entry in rejections where !previous.contains(entry) {
             logger.warning("\(resource.name): left out of \(destination): \(entry)")
-        }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        let tenths = seconds * 10_000 + attoseconds / 100_000_000_000_000
-        return tenths < 100 ? "\(tenths / 10).\(tenths % 10) ms" : "\(tenths / 10) ms"
-    }
-
-    // MARK: - HAProxy servers left in maintenance
-
-    /// Once a second, deletes the servers that the runtime API took out of HAProxy while connections were still
-    /// attached to them (HAProxy keeps idle kept-alive connections to a server for a while).
-    private func deleteServersLeftInMaintenance() async throws {
-        while true {
-            try await Task.sleep(for: .seconds(1))
-            for (index, compiled) in resources.enumerated() {
-                let pending = shared.withLock { $0.states[index].undeletedServers }
-                guard !pending.isEmpty else { continue }
-                let destination = compiled.resource.destinationPath(root: options.write.destinationRoot)
-                guard let text = try? String(contentsOfFile: destination, encoding: .utf8) else { continue }
-                let config = HAProxyConfig(text)
-                // A server that is back in the file belongs to HAProxy again.
-                let inFile = Set(config.sections.flatMap { section in
-                    section.servers.map { ServerReference(backend: section.name ?? "", server: $0.name) }
-                })
-                let candidates = pending.filter { !inFile.contains($0) }
-                var deleted: [ServerReference] = []
-                if let path = config.adminSocketPath, !candidates.isEmpty {
-                    let updater = RuntimeUpdater(socket: HAProxyAdminSocket(path: path))
-                    let remaining = await updater.socket.run { _ in updater.deleteLeftovers(candidates) }
-                    deleted = candidates.filter { !remaining.contains($0) }
-                } else {
-                    deleted = candidates  // No admin socket any more: nothing left to do.
-                }
-                shared.withLock { shared in
-                    shared.states[index].undeletedServers.removeAll { inFile.contains($0) || deleted.contains($0) }
-                }
-                if !deleted.isEmpty {
-                    logger.debug("\(compiled.resource.name): deleted \(deleted.map(\.description).joined(separator: ", ")) from HAProxy (their connections closed)")
-                }
-            }
         }
     }
 
@@ -412,145 +347,39 @@ public final class ConfigRenderer: Service, Sendable {
         return (keys, revision ?? 0)
     }
 
-    /// `readAll`, retried with backoff until etcd answers; the cache holds the result.
+    /// `readAll`, retried until etcd answers; the cache holds the result.
     private func readAllUntilReachable() async throws -> Int64 {
-        var backoff = Duration.milliseconds(100)
-        while true {
-            do {
-                let (keys, revision) = try await readAll()
-                readSucceeded()
-                shared.withLock { $0.cache = KeyCache(keys) }
-                return revision
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                readFailed(error)
-            }
-            try await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, options.maximumBackoff)
-        }
+        let (keys, revision) = try await untilReachable { _ in try await self.readAll() }
+        shared.withLock { $0.cache = KeyCache(keys) }
+        return revision
     }
 
-    /// One prefix at `revision`, then at the latest revision, retried with backoff until etcd answers.
+    /// One prefix at `revision`, then (after a failure) at the latest revision, retried until etcd answers.
     private func readUntilReachable(prefix: String, revision: Int64) async throws -> EtcdRange {
+        try await untilReachable { attempt in
+            // Reading the latest state and replaying later events from the watch ends in the same state.
+            try await self.source.readKeys(prefix: prefix, revision: attempt == 0 ? revision : nil)
+        }
+    }
+
+    /// Runs `read` until it succeeds, pausing 100 ms after the first failure and twice as long after each
+    /// next one, up to `maximumBackoff`; failures are logged once, and etcd's return.
+    private func untilReachable<Value: Sendable>(_ read: (_ attempt: Int) async throws -> Value) async throws -> Value {
         var backoff = Duration.milliseconds(100)
-        var revision: Int64? = revision
+        var attempt = 0
         while true {
             do {
-                let range = try await source.readKeys(prefix: prefix, revision: revision)
-                readSucceeded()
-                return range
+                let value = try await read(attempt)
+                connection.readSucceeded()
+                return value
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                // Reading the latest state and replaying later events from the watch ends in the same state.
-                revision = nil
-                readFailed(error)
+                connection.readFailed(error)
             }
+            attempt += 1
             try await Task.sleep(for: backoff)
             backoff = min(backoff * 2, options.maximumBackoff)
-        }
-    }
-
-    private func readFailed(_ error: any Error) {
-        let message = "\(error)"
-        let isNew = shared.withLock { shared in
-            defer { shared.lastReadFailure = message }
-            return shared.lastReadFailure == nil
-        }
-        if isNew {
-            logger.warning("cannot read etcd: \(message); keeping the current files until it answers (retrying)")
-        } else {
-            logger.debug("cannot read etcd: \(message)")
-        }
-    }
-
-    private func readSucceeded() {
-        let wasFailing = shared.withLock { shared in
-            defer { shared.lastReadFailure = nil }
-            return shared.lastReadFailure != nil
-        }
-        if wasFailing { logger.notice("etcd answers again") }
-    }
-
-    private func watchDisconnected(_ prefix: String, reason: String) {
-        let first = shared.withLock { shared in
-            defer { shared.disconnected.insert(prefix) }
-            return shared.disconnected.isEmpty
-        }
-        if first {
-            logger.warning("lost etcd (\(reason)); keeping the current files and reconnecting")
-        } else {
-            logger.debug("watch on \(prefix) disconnected: \(reason)")
-        }
-    }
-
-    private func watchConnected(_ prefix: String) {
-        let back = shared.withLock { shared in
-            guard shared.disconnected.remove(prefix) != nil else { return false }
-            return shared.disconnected.isEmpty
-        }
-        if back { logger.notice("etcd is back; the watches resumed where they stopped") }
-    }
-}
-
-/// Replaces the values a template marked `secret` by `(secret)` in text bound for logs or the terminal.
-struct SecretRedactor {
-    private let secrets: [String]
-
-    init(_ secrets: Set<String>) {
-        // As written and as `haproxyQuote` escapes them; longest first, so that a secret containing another is
-        // replaced whole.
-        let forms = secrets.flatMap { [$0, String(RegistryData.haproxyQuoted($0).dropFirst().dropLast())] }
-        self.secrets = Set(forms).sorted { $0.utf8.count > $1.utf8.count }
-    }
-
-    func redact(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacing($1, with: "(secret)") }
-    }
-}
-
-/// Wakes the render loop; a signal sent while it is busy is kept for its next wait.
-final class ChangeSignal: Sendable {
-    private struct State {
-        var pending = false
-        var waiter: CheckedContinuation<Void, Never>?
-    }
-
-    private let state = Mutex(State())
-
-    func signal() {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard let waiter = state.waiter else {
-                state.pending = true
-                return nil
-            }
-            state.waiter = nil
-            return waiter
-        }
-        waiter?.resume()
-    }
-
-    /// Returns when signalled (at once if a signal is pending), or when the task is cancelled.
-    func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let resumeNow = state.withLock { state in
-                    if state.pending || Task.isCancelled {
-                        state.pending = false
-                        return true
-                    }
-                    state.waiter = continuation
-                    return false
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
         }
     }
 }

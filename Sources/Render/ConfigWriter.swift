@@ -72,9 +72,8 @@ public enum SyncOutcome: Sendable, Hashable {
 
 /// confd's sync, step by step: compare with the destination, stage the new content in the destination's folder
 /// (`.NAME.hecd-XXXXXX`) with the requested mode and owner, run `check_cmd` on the staged file, rename it into
-/// place (atomic on one file system), then run `reload_cmd`. A failed check removes the stage and leaves the
-/// destination alone. With `haproxy_runtime_api`, a change of servers alone goes to the running HAProxy through
-/// its admin socket instead of `reload_cmd`.
+/// place (atomic on one file system), then hand over to the `ReloadStrategy` chosen for the resource
+/// (`reload_cmd`, or HAProxy's runtime API). A failed check removes the stage and leaves the destination alone.
 public struct ConfigWriter: Sendable {
     public var settings: WriteSettings
     public var runner: ShellCommandRunner
@@ -83,6 +82,8 @@ public struct ConfigWriter: Sendable {
         self.settings = settings
         self.runner = runner
     }
+
+    private var reloader: Reloader { Reloader(settings: settings, runner: runner) }
 
     /// Brings `resource`'s destination to `content`. With `retryReload`, runs `reload_cmd` even when the
     /// content is already in place (the previous reload failed).
@@ -103,8 +104,7 @@ public struct ConfigWriter: Sendable {
             guard retryReload, !settings.noop, !settings.syncOnly, let reload = resource.reloadCommand else {
                 return .unchanged
             }
-            let result = await runner.run(reload, timeout: settings.commandTimeout, environment: settings.commandEnvironment)
-            return result.succeeded ? .reloaded(result) : .reloadFailed(result)
+            return await reloader.retry(reload)
         }
 
         if settings.noop {
@@ -155,48 +155,9 @@ public struct ConfigWriter: Sendable {
         }
         Self.syncFolder(folder)
 
-        guard !settings.syncOnly else { return .updated(check: check, reload: nil) }
-        var runtimeFallback: String?
-        // After a failed reload HAProxy does not run the previous file: only a reload can catch up.
-        if resource.haproxyRuntimeAPI, !retryReload {
-            let previous = current.map { String(decoding: $0.bytes, as: UTF8.self) }
-            switch await Self.updateAtRuntime(from: previous, to: content) {
-            case .success(let changes, let undeleted, let duration):
-                return .updatedAtRuntime(check: check, changes: changes, undeleted: undeleted, duration: duration)
-            case .failure(let reason):
-                runtimeFallback = reason
-            }
-        }
-        guard let reload = resource.reloadCommand else {
-            return .updated(check: check, reload: nil, runtimeFallback: runtimeFallback)
-        }
-        let result = await runner.run(reload, timeout: settings.commandTimeout, environment: settings.commandEnvironment)
-        return result.succeeded ? .updated(check: check, reload: result, runtimeFallback: runtimeFallback) : .reloadFailed(result)
-    }
-
-    private enum RuntimeUpdate {
-        case success([ServerChange], undeleted: [ServerReference], Duration)
-        case failure(String)
-    }
-
-    /// Brings the running HAProxy from `previous` (the file it runs) to `content` through the admin socket
-    /// that `content` opens, when only servers differ; otherwise says why a reload is needed.
-    private static func updateAtRuntime(from previous: String?, to content: String) async -> RuntimeUpdate {
-        guard let previous else { return .failure("there was no file before") }
-        let new = HAProxyConfig(content)
-        guard let path = new.adminSocketPath else {
-            return .failure("the config opens no admin socket (stats socket PATH level admin in global)")
-        }
-        switch ServerChangePlan.between(HAProxyConfig(previous), new) {
-        case .reload(let reason):
-            return .failure(reason)
-        case .runtime(let changes):
-            let start = ContinuousClock.now
-            let updater = RuntimeUpdater(socket: HAProxyAdminSocket(path: path))
-            let report = await updater.socket.run { _ in updater.apply(changes) }
-            if let failure = report.failure { return .failure(failure) }
-            return .success(changes, undeleted: report.undeleted, ContinuousClock.now - start)
-        }
+        let strategy = ReloadStrategy.choose(for: resource, settings: settings, reloadFailedBefore: retryReload)
+        let previous = current.map { String(decoding: $0.bytes, as: UTF8.self) }
+        return await reloader.reload(strategy, from: previous, to: content, check: check)
     }
 
     /// `{{.src}}` (spaces allowed inside the braces) → the staged file, quoted for the shell when needed.

@@ -4,33 +4,12 @@ import FoundationEssentials
 import Foundation
 #endif
 import Glibc
+import Primitives
 import Templates
 import TOMLKit
 
-/// A problem in a confd folder, located as precisely as the source allows: `file:line: message`.
-public struct ResourceProblem: Error, Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    /// 1-based; nil when the problem concerns the file as a whole.
-    public var line: Int?
-    public var column: Int?
-    public var message: String
-
-    public init(file: String, line: Int? = nil, column: Int? = nil, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
-
-    public var description: String {
-        var place = file
-        if let line {
-            place += ":\(line)"
-            if let column { place += ":\(column)" }
-        }
-        return "\(place): \(message)"
-    }
-}
+/// A problem in a confd folder, located as precisely as the source allows: `file:line:column: message`.
+public typealias ResourceProblem = SourceProblem
 
 /// Every problem found in a confd folder; nothing is rendered until all are fixed.
 public struct ConfdirError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -333,32 +312,5 @@ enum TOMLLines {
             return String(text.dropFirst().dropLast())
         }
         return text
-    }
-}
-
-/// "Did you mean …?" for misspelled keys.
-enum Suggestion {
-    static func closest(to word: String, among candidates: [String]) -> String? {
-        let scored = candidates.map { ($0, distance(word.lowercased(), $0)) }
-        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else {
-            // A longer spelling of a known key (reload_command → reload_cmd).
-            return candidates.first { word.hasPrefix($0.split(separator: "_").first.map(String.init) ?? $0) && $0.contains("_") }
-        }
-        return best.0
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -1,3 +1,5 @@
+import Primitives
+
 /// A parse or execution error, located in the template text.
 ///
 /// Prints as `haproxy.cfg.tmpl:12:5: unexpected {{end}}; …`; lines and columns count from 1 (columns in characters).
@@ -15,7 +17,9 @@ public struct TemplateError: Error, CustomStringConvertible, Sendable, Equatable
         self.message = message
     }
 
-    public var description: String { "\(templateName):\(line):\(column): \(message)" }
+    public var description: String {
+        SourceProblem(file: templateName, line: line, column: column, message: message).description
+    }
 }
 
 /// A place in the template text, 1-based.

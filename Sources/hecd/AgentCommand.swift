@@ -46,10 +46,13 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Containers created at once.")
     var parallel: Int = 8
 
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: "trace, debug, info, notice, warning (or warn), error or critical.")
+    var logLevel: LogLevel = LogLevel(.info)
 
-    @OptionGroup(title: "Registry (etcd)")
+    @OptionGroup(title: "etcd")
+    var etcdOptions: EtcdOptions
+
+    @OptionGroup(title: "Registry")
     var registryOptions: RegistryOptions
 
     func validate() throws {
@@ -65,7 +68,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         MallocTuning.limitArenas(to: 1)
         let environment = ProcessInfo.processInfo.environment
-        let logger = LogSetup.bootstrap(level: logLevel, label: "hecd.agent")
+        let logger = LogSetup.bootstrap(level: logLevel.level, label: "hecd.agent")
         let host: DockerHost
         do {
             host = try docker.map { try DockerHost($0) } ?? DockerHost.fromEnvironment(environment)
@@ -82,7 +85,8 @@ struct AgentCommand: AsyncParsableCommand {
             hostIP: try registryOptions.hostIP(environment),
             defaultDrain: registryOptions.drain,
             keepRegistered: registryOptions.keepRegistered(environment))
-        let registry = try registryOptions.registry(agentID: configuration.agentID, environment: environment, logger: logger)
+        let registry = try registryOptions.registry(
+            agentID: configuration.agentID, etcd: etcdOptions, environment: environment, logger: logger)
         if registry != nil, configuration.hostIP == nil {
             logger.notice("no --host-ip or --host-interface: containers are registered only when Docker publishes on a specific address")
         }
@@ -108,7 +112,24 @@ struct AgentCommand: AsyncParsableCommand {
     }
 }
 
-extension Logger.Level: @retroactive ExpressibleByArgument {}
+/// A log level on the command line: swift-log's names, and `warn` for `warning` as confd and Go tools spell it.
+struct LogLevel: ExpressibleByArgument, Sendable {
+    var level: Logger.Level
+
+    init(_ level: Logger.Level) {
+        self.level = level
+    }
+
+    init?(argument: String) {
+        let name = argument.lowercased()
+        guard let level = name == "warn" ? .warning : Logger.Level(rawValue: name) else { return nil }
+        self.level = level
+    }
+
+    var defaultValueDescription: String { level.rawValue }
+
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) + ["warn"] }
+}
 
 enum LogSetup {
     /// Logs to standard error at `level`; returns the command's logger.

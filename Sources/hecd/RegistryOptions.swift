@@ -10,12 +10,9 @@ import HTTPTransport
 import Logging
 import Registry
 
-/// The agent's options for announcing containers in etcd. Each also reads an environment variable, so a
-/// systemd unit can use an environment file.
+/// The agent's options for announcing containers in etcd (where etcd is comes from `EtcdOptions`). Each also
+/// reads an environment variable, so a systemd unit can use an environment file.
 struct RegistryOptions: ParsableArguments {
-    @Option(name: .long, help: "etcd endpoints, comma-separated, e.g. http://10.0.0.1:2379 (env: HECD_ETCD). Without it nothing is registered.")
-    var etcd: String?
-
     @Option(name: .long, help: "The IP announced for this host's containers (env: HECD_HOST_IP).")
     var hostIP: String?
 
@@ -35,38 +32,13 @@ struct RegistryOptions: ParsableArguments {
         keepRegistered || ["1", "true", "yes"].contains(environment["HECD_KEEP_REGISTERED"]?.lowercased() ?? "")
     }
 
-    @Option(name: .long, help: "etcd user (env: HECD_ETCD_USER); the password comes from HECD_ETCD_PASSWORD.")
-    var etcdUser: String?
-
-    @Option(name: .long, help: "CA file to verify etcd's certificate (env: HECD_ETCD_CA).")
-    var etcdCA: String?
-
-    @Option(name: .long, help: "Client certificate for etcd (env: HECD_ETCD_CERT).")
-    var etcdCert: String?
-
-    @Option(name: .long, help: "Client key for etcd (env: HECD_ETCD_KEY).")
-    var etcdKey: String?
-
-    /// The registry, or nil when no etcd endpoint is given.
-    func registry(agentID: String, environment: [String: String], logger: Logger) throws -> Registry? {
-        guard let endpoints = (etcd ?? environment["HECD_ETCD"]).map(Self.splitEndpoints), !endpoints.isEmpty else {
-            return nil
-        }
+    /// The registry, or nil when no etcd endpoint is given (then nothing is registered).
+    func registry(agentID: String, etcd: EtcdOptions, environment: [String: String], logger: Logger) throws -> Registry? {
         let ttl = ttl ?? environment["HECD_TTL"].flatMap { Int($0) } ?? 10
         guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (keepalives go every TTL/3)") }
-        var credentials: EtcdCredentials?
-        if let user = etcdUser ?? environment["HECD_ETCD_USER"] {
-            guard let password = environment["HECD_ETCD_PASSWORD"] else {
-                throw ValidationError("etcd user \(user) needs a password: set HECD_ETCD_PASSWORD")
-            }
-            credentials = EtcdCredentials(user: user, password: password)
+        guard let client = try etcd.client(environment, requestTimeout: Registry.requestTimeout(ttl: ttl)) else {
+            return nil
         }
-        let ca = etcdCA ?? environment["HECD_ETCD_CA"]
-        let cert = etcdCert ?? environment["HECD_ETCD_CERT"]
-        let key = etcdKey ?? environment["HECD_ETCD_KEY"]
-        let tls = (ca ?? cert ?? key) == nil ? nil : TLSFiles(caFile: ca, certificateFile: cert, keyFile: key)
-        let client = EtcdClient(
-            endpoints: endpoints, tls: tls, credentials: credentials, requestTimeout: Registry.requestTimeout(ttl: ttl))
         return Registry(store: EtcdStore(client: client), agentID: agentID, ttl: ttl, logger: logger)
     }
 
@@ -84,11 +56,6 @@ struct RegistryOptions: ParsableArguments {
             throw ValidationError("interface \(name) has no IPv4 address (see `ip -4 addr`); pass --host-ip instead")
         }
         return address
-    }
-
-    static func splitEndpoints(_ text: String) -> [String] {
-        text.split(separator: ",").map { $0.trimmingWhitespace(newlines: false) }.filter { !$0.isEmpty }
-            .map { $0.hasPrefix("http://") || $0.hasPrefix("https://") ? $0 : "http://" + $0 }
     }
 
     /// The first IPv4 address of an interface, from getifaddrs.

@@ -8,6 +8,7 @@ import Foundation
 import Glibc
 import HTTPTransport
 import Logging
+import Primitives
 import Render
 import ServiceLifecycle
 import UnixSignals
@@ -29,9 +30,6 @@ struct RenderCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "confd folder with conf.d/ and templates/ (env: HECD_CONFDIR).")
     var confdir: String?
-
-    @Option(name: .long, help: "etcd endpoints, comma-separated, e.g. http://10.0.0.1:2379 (env: HECD_ETCD).")
-    var etcd: String?
 
     @Option(name: .long, help: "Poll etcd every this many seconds instead of watching it.")
     var interval: Double?
@@ -57,26 +55,16 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Time limit for each check_cmd and reload_cmd, e.g. 30s.")
     var commandTimeout: DurationArgument = DurationArgument(.seconds(60))
 
-    @Option(name: .long, help: "etcd user (env: HECD_ETCD_USER); the password comes from HECD_ETCD_PASSWORD.")
-    var etcdUser: String?
+    @OptionGroup(title: "etcd")
+    var etcdOptions: EtcdOptions
 
-    @Option(name: .long, help: "CA file to verify etcd's certificate (env: HECD_ETCD_CA).")
-    var etcdCA: String?
-
-    @Option(name: .long, help: "Client certificate for etcd (env: HECD_ETCD_CERT).")
-    var etcdCert: String?
-
-    @Option(name: .long, help: "Client key for etcd (env: HECD_ETCD_KEY).")
-    var etcdKey: String?
-
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(name: .long, help: "trace, debug, info, notice, warning (or warn), error or critical.")
+    var logLevel: LogLevel = LogLevel(.info)
 
     func validate() throws {
         let environment = ProcessInfo.processInfo.environment
-        guard (etcd ?? environment["HECD_ETCD"]).map(RegistryOptions.splitEndpoints)?.isEmpty == false else {
-            throw ValidationError("say where etcd is: --etcd URL[,URL…] (or HECD_ETCD)")
-        }
+        guard !etcdOptions.endpoints(environment).isEmpty else { throw EtcdOptions.missingEndpoints }
+        _ = try etcdOptions.credentials(environment)
         if let interval, !(interval > 0) { throw ValidationError("--interval must be a positive number of seconds") }
         guard maxWait.duration >= debounce.duration else {
             throw ValidationError("--max-wait must be at least --debounce")
@@ -86,14 +74,13 @@ struct RenderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let logger = LogSetup.bootstrap(level: logLevel, label: "hecd.render")
+        let logger = LogSetup.bootstrap(level: logLevel.level, label: "hecd.render")
         let folder = confdir ?? environment["HECD_CONFDIR"] ?? "/etc/confd"
         let resources: [CompiledResource]
         do {
             resources = try CompiledResource.load(confdir: folder)
         } catch {
-            let line = Array("\(error)\n".utf8)
-            _ = line.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+            StandardError.print("\(error)")
             throw ExitCode(2)
         }
         let options = RenderOptions(
@@ -102,7 +89,7 @@ struct RenderCommand: AsyncParsableCommand {
                 commandTimeout: commandTimeout.duration),
             debounce: debounce.duration, maxWait: maxWait.duration, pollInterval: interval.map { .seconds($0) },
             environment: environment)
-        let renderer = ConfigRenderer(resources: resources, source: try etcdClient(environment), options: options, logger: logger)
+        let renderer = ConfigRenderer(resources: resources, source: try etcdOptions.requiredClient(environment), options: options, logger: logger)
 
         if onetime {
             let summary: RenderSummary
@@ -124,22 +111,6 @@ struct RenderCommand: AsyncParsableCommand {
             logger.error("\(error)")
             throw ExitCode.failure
         }
-    }
-
-    private func etcdClient(_ environment: [String: String]) throws -> EtcdClient {
-        let endpoints = RegistryOptions.splitEndpoints(etcd ?? environment["HECD_ETCD"] ?? "")
-        var credentials: EtcdCredentials?
-        if let user = etcdUser ?? environment["HECD_ETCD_USER"] {
-            guard let password = environment["HECD_ETCD_PASSWORD"] else {
-                throw ValidationError("etcd user \(user) needs a password: set HECD_ETCD_PASSWORD")
-            }
-            credentials = EtcdCredentials(user: user, password: password)
-        }
-        let ca = etcdCA ?? environment["HECD_ETCD_CA"]
-        let cert = etcdCert ?? environment["HECD_ETCD_CERT"]
-        let key = etcdKey ?? environment["HECD_ETCD_KEY"]
-        let tls = (ca ?? cert ?? key) == nil ? nil : TLSFiles(caFile: ca, certificateFile: cert, keyFile: key)
-        return EtcdClient(endpoints: endpoints, tls: tls, credentials: credentials)
     }
 }
 
@@ -166,8 +137,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable, CustomStringConvertibl
     }
 
     var description: String {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let milliseconds = duration.wholeMilliseconds
         return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 

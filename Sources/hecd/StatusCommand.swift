@@ -15,8 +15,8 @@ struct StatusCommand: AsyncParsableCommand {
         abstract: "Show desired, running and registered containers per app and host, from etcd."
     )
 
-    @Option(name: .long, help: "etcd endpoints, comma-separated (env: HECD_ETCD).")
-    var etcd: String?
+    @OptionGroup(title: "etcd")
+    var etcdOptions: EtcdOptions
 
     @Option(name: .long, help: "Where the agents keep their records.")
     var hecdPrefix: String = "/hecd"
@@ -32,16 +32,13 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let endpoints = (etcd ?? environment["HECD_ETCD"]).map(RegistryOptions.splitEndpoints), !endpoints.isEmpty else {
-            throw ValidationError("say where etcd is: --etcd URL[,URL…] (or HECD_ETCD)")
-        }
-        let client = EtcdClient(endpoints: endpoints)
+        let client = try etcdOptions.requiredClient(environment)
         repeat {
             let report: StatusReport
             do {
                 report = try await Self.report(client: client, hecdPrefix: hecdPrefix)
             } catch {
-                print("\(error)")
+                StandardError.print("cannot read etcd: \(error)")
                 throw ExitCode(2)
             }
             if watch { print("\u{1B}[2J\u{1B}[H" + Self.clockTime()) }

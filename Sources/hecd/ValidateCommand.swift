@@ -5,7 +5,7 @@ import Manifests
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check a manifest directory and print every problem (file:line: field: message)."
+        abstract: "Check a manifest directory and print every problem (file:line:column: field: message)."
     )
 
     @Argument(help: "The manifest directory.")
@@ -16,7 +16,7 @@ struct ValidateCommand: ParsableCommand {
         do {
             files = try ManifestLoader.loadDirectory(directory)
         } catch {
-            print("\(error)")
+            StandardError.print("\(error)")
             throw ExitCode(2)
         }
         var problems = 0
@@ -27,13 +27,13 @@ struct ValidateCommand: ParsableCommand {
                 apps.append("\(spec.name) (\(spec.replicas) × \(spec.image))")
             case .failure(let error):
                 for problem in error.problems {
-                    print(problem)
+                    StandardError.print("\(problem)")
                     problems += 1
                 }
             }
         }
         if problems > 0 {
-            print("\(problems) problem\(problems == 1 ? "" : "s") in \(directory): fix them; until then the agent keeps each broken app as it was")
+            StandardError.print("\(problems) problem\(problems == 1 ? "" : "s") in \(directory): fix them; until then the agent keeps each broken app as it was")
             throw ExitCode.failure
         }
         print("\(directory): \(apps.count) app\(apps.count == 1 ? "" : "s") valid\(apps.isEmpty ? "" : ": " + apps.joined(separator: ", "))")

@@ -3,6 +3,7 @@ import Foundation
 import Manifests
 import Reconciler
 import Testing
+import Primitives
 
 /// What the agent believes the manifests declare as files are edited, broken, removed and put back.
 @Suite struct ManifestStateTests {

@@ -3,23 +3,24 @@ import Foundation
 import HTTPTransport
 import Synchronization
 import Testing
+import TestSupport
 
 /// The Docker client against a stub engine on a Unix socket: what goes over the wire, and how answers
 /// and errors are read.
 @Suite struct DockerClientTests {
-    private func client(for server: StubServer) throws -> DockerClient {
+    private func client(for server: StubHTTPServer) throws -> DockerClient {
         DockerClient(host: try DockerHost("unix://" + server.socketPath))
     }
 
     @Test func negotiatesTheOlderOfTheTwoVersions() async throws {
-        let server = try StubServer { _ in StubServer.Reply(status: 200, headers: ["Api-Version": "1.40"], chunks: ["OK"]) }
+        let server = try StubHTTPServer(.unixSocket) { _ in StubHTTPServer.Reply(status: 200, headers: ["Api-Version": "1.40"], chunks: ["OK"]) }
         defer { server.stop() }
         let docker = try client(for: server)
         #expect(try await docker.negotiateVersion() == "1.40")
         #expect(server.requests.first?.path == "/_ping")
         #expect(server.requests.first?.headers["host"] == "localhost")
 
-        let newer = try StubServer { _ in StubServer.Reply(status: 200, headers: ["Api-Version": "1.47"], chunks: ["OK"]) }
+        let newer = try StubHTTPServer(.unixSocket) { _ in StubHTTPServer.Reply(status: 200, headers: ["Api-Version": "1.47"], chunks: ["OK"]) }
         defer { newer.stop() }
         #expect(try await client(for: newer).negotiateVersion() == "1.41")
     }
@@ -30,7 +31,7 @@ import Testing
               "Labels":{"io.hecd.app":"web"},"Created":1700000000,
               "Ports":[{"IP":"0.0.0.0","PrivatePort":80,"PublicPort":32769,"Type":"tcp"},{"PrivatePort":81,"Type":"tcp"}]}]
             """
-        let server = try StubServer { _ in .json(200, body) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .json(200, body) }
         defer { server.stop() }
         let listed = try await client(for: server).listContainers(labels: ["io.hecd.agent=a1"])
         let request = try #require(server.requests.first)
@@ -45,7 +46,7 @@ import Testing
     }
 
     @Test func createSendsAllPortsPublishedAndNoRestartPolicy() async throws {
-        let server = try StubServer { _ in .json(201, #"{"Id":"c0ffee","Warnings":[]}"#) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .json(201, #"{"Id":"c0ffee","Warnings":[]}"#) }
         defer { server.stop() }
         let config = ContainerConfig(
             image: "demo:1", command: ["/bin/serve"], env: ["B": "2", "A": "1"], labels: ["io.hecd.app": "web"],
@@ -57,7 +58,7 @@ import Testing
         #expect(request.path == "/v1.41/containers/create?name=web-1")
         #expect(request.headers["content-type"] == "application/json")
         #expect(request.headers["expect"] == nil)
-        let json = try #require(request.bodyJSON)
+        let json = try #require(request.json)
         #expect(json["Image"] as? String == "demo:1")
         #expect(json["Env"] as? [String] == ["A=1", "B=2"])
         #expect(json["Hostname"] as? String == "web-1")
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func engineErrorsCarryTheCallStatusAndMessage() async throws {
-        let server = try StubServer { request in
+        let server = try StubHTTPServer(.unixSocket) { request in
             request.path.contains("create")
                 ? .json(409, #"{"message":"Conflict. The container name \"/web-1\" is already in use"}"#)
                 : .json(404, #"{"message":"No such image: nope:1"}"#)
@@ -93,7 +94,7 @@ import Testing
     }
 
     @Test func stopAndStartAcceptNotModified() async throws {
-        let server = try StubServer { _ in StubServer.Reply(status: 304, chunks: [""]) }
+        let server = try StubHTTPServer(.unixSocket) { _ in StubHTTPServer.Reply(status: 304, chunks: [""]) }
         defer { server.stop() }
         let docker = try client(for: server)
         try await docker.startContainer("abc")
@@ -108,7 +109,7 @@ import Testing
              "Config":{"Labels":{"io.hecd.app":"web"}},
              "NetworkSettings":{"Ports":{"80/tcp":[{"HostIp":"::","HostPort":"32770"},{"HostIp":"0.0.0.0","HostPort":"32769"}],"81/tcp":null}}}
             """
-        let server = try StubServer { _ in .json(200, body) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .json(200, body) }
         defer { server.stop() }
         let details = try await client(for: server).inspectContainer("abc")
         #expect(details.name == "web-1")
@@ -121,7 +122,7 @@ import Testing
     }
 
     @Test func pullReportsProgressAndThrowsInStreamErrors() async throws {
-        let server = try StubServer { request in
+        let server = try StubHTTPServer(.unixSocket) { request in
             request.path.contains("fromImage=good")
                 ? .stream([#"{"status":"Pulling from library/good"}"# + "\n", #"{"status":"Download complete"}"# + "\n"])
                 : .stream([#"{"status":"Pulling"}"# + "\n", #"{"error":"manifest unknown","errorDetail":{"message":"manifest unknown"}}"# + "\n"])
@@ -146,7 +147,7 @@ import Testing
         let second = #"{"Type":"container","Action":"die","Actor":{"ID":"abc","Attributes":{"exitCode":"137"}},"timeNano":2}"#
         // One event split across two chunks, two events in one chunk.
         let chunks = [String(first.prefix(30)), String(first.dropFirst(30)) + "\n" + second + "\n"]
-        let server = try StubServer { _ in .stream(chunks) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .stream(chunks) }
         defer { server.stop() }
         var actions: [String] = []
         var opened = false
@@ -162,7 +163,7 @@ import Testing
 
     @Test func followEventsReconnectsAfterTheStreamEnds() async throws {
         let line = #"{"Action":"die","Actor":{"ID":"abc"}}"# + "\n"
-        let server = try StubServer { _ in .stream([line]) }
+        let server = try StubHTTPServer(.unixSocket) { _ in .stream([line]) }
         defer { server.stop() }
         var connects = 0
         var events = 0
@@ -179,7 +180,7 @@ import Testing
     }
 
     @Test func aContainerAlreadyGoingAwayIsNotAFailedStop() async throws {
-        let server = try StubServer { request in
+        let server = try StubHTTPServer(.unixSocket) { request in
             request.path.contains("gone")
                 ? .json(404, #"{"message":"No such container: gone"}"#)
                 : request.path.contains("leaving")

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTransport
 import Synchronization
 import Testing
+import TestSupport
 
 /// A gateway answer header, revision as a string the way etcd sends it.
 private func header(_ revision: Int64) -> String {
@@ -14,14 +15,14 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
 /// The etcd client against a stub gateway on 127.0.0.1: what goes over the wire, and how answers, errors,
 /// token refusals and unreachable endpoints are handled.
 @Suite struct EtcdClientTests {
-    private func client(_ server: StubEtcdServer, credentials: EtcdCredentials? = nil) -> EtcdClient {
+    private func client(_ server: StubHTTPServer, credentials: EtcdCredentials? = nil) -> EtcdClient {
         EtcdClient(endpoints: [server.url], credentials: credentials, requestTimeout: .seconds(2))
     }
 
     // MARK: KV
 
     @Test func putSendsBase64KeyValueAndLeaseAsString() async throws {
-        let server = try StubEtcdServer { _ in .ok(#"{"header":\#(header(42))}"#) }
+        let server = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(42))}"#) }
         let revision = try await client(server).put("apps/web/1", "10.0.0.1:80", lease: EtcdLeaseID(7_587_000_000_000_000_001))
         #expect(revision == 42)
         let request = try #require(server.requests.first)
@@ -35,7 +36,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func getReadsOmittedFieldsAsZeroAndLenientInt64s() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             if request.json?["key"] as? String == b64("missing") {
                 // A missing key: no `kvs`, no `count`.
                 return .ok(#"{"header":\#(header(9))}"#)
@@ -51,7 +52,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func rangeOfAPrefixSendsItsRangeEnd() async throws {
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             .ok(#"{"header":\#(header(12)),"kvs":[{"key":"\#(b64("a/1"))","create_revision":"2","mod_revision":"2","version":"1","value":"\#(b64("é"))","lease":"99"}],"count":"1"}"#)
         }
         let etcd = client(server)
@@ -82,7 +83,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func deleteReturnsTheDeletedCount() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             request.json?["range_end"] == nil
                 ? .ok(#"{"header":\#(header(5))}"#)
                 : .ok(#"{"header":\#(header(6)),"deleted":"3"}"#)
@@ -95,7 +96,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func txnPutIfAbsentComparesCreateRevisionWithZero() async throws {
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             // A failed comparison: `succeeded` is left out; the failure branch read the holder.
             .ok(#"{"header":\#(header(7)),"responses":[{"response_range":{"header":{"revision":"7"},"kvs":[{"key":"\#(b64("lock"))","create_revision":"4","mod_revision":"4","version":"1","value":"\#(b64("other"))"}],"count":"1"}}]}"#)
         }
@@ -119,7 +120,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func txnDeleteIfValueComparesTheValue() async throws {
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             .ok(#"{"header":\#(header(8)),"succeeded":true,"responses":[{"response_delete_range":{"header":{"revision":"8"},"deleted":"1"}}]}"#)
         }
         let result = try await client(server).txn(.deleteIfValue("lock", equals: "me"))
@@ -135,7 +136,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     // MARK: Leases
 
     @Test func grantSendsTTLInUpperCase() async throws {
-        let server = try StubEtcdServer { _ in .ok(#"{"header":\#(header(1)),"ID":"7587868120416335620","TTL":"10"}"#) }
+        let server = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(1)),"ID":"7587868120416335620","TTL":"10"}"#) }
         let lease = try await client(server).grantLease(ttl: 10)
         #expect(lease == EtcdLease(id: EtcdLeaseID(7_587_868_120_416_335_620), ttl: 10))
         #expect(lease.id.hex == "694d85da6fed3704")
@@ -144,7 +145,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func keepAliveReadsTheTTLAndALostLeaseIsNil() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             request.json?["ID"] as? String == "5"
                 ? .ok(#"{"result":{"header":\#(header(3)),"ID":"5","TTL":"10"}}"# + "\n")
                 // A lease that expired: still 200, but no TTL.
@@ -158,7 +159,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func revokingAnUnknownLeaseIsNotAnError() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             request.json?["ID"] as? String == "5"
                 ? .ok(#"{"header":\#(header(4))}"#)
                 : .json(404, #"{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}"#)
@@ -169,7 +170,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func timeToLiveOfAGoneLeaseIsNil() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             request.json?["ID"] as? String == "5"
                 ? .ok(#"{"header":\#(header(4)),"ID":"5","TTL":"8","grantedTTL":"10","keys":["\#(b64("a/1"))"]}"#)
                 : .ok(#"{"header":\#(header(4)),"ID":"6","TTL":"-1"}"#)
@@ -183,7 +184,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     // MARK: Errors
 
     @Test func errorStatusesCarryTheCallStatusCodeAndMessage() async throws {
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             .json(404, #"{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}"#)
         }
         do {
@@ -197,7 +198,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func anUnreadableAnswerIsADecodingError() async throws {
-        let server = try StubEtcdServer { _ in .ok(#"{"header":{"revision":"not a number"}}"#) }
+        let server = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":{"revision":"not a number"}}"#) }
         do {
             try await client(server).put("a", "b")
             Issue.record("expected an error")
@@ -215,7 +216,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
 
     @Test func authenticatesThenReauthenticatesOnceWhenTheTokenIsRefused() async throws {
         let tokens = Atomic<Int>(0)
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             switch request.path {
             case "/v3/auth/authenticate":
                 let number = tokens.add(1, ordering: .relaxed).newValue
@@ -244,7 +245,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func aTokenRefusedTwiceIsAnErrorNotALoop() async throws {
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             request.path == "/v3/auth/authenticate"
                 ? .ok(#"{"token":"t"}"#)
                 : .json(401, #"{"error":"etcdserver: invalid auth token","message":"etcdserver: invalid auth token","code":16}"#)
@@ -256,7 +257,7 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func aWrongPasswordIsAnAuthenticationError() async throws {
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             .json(400, #"{"error":"etcdserver: authentication failed, invalid user ID or password","message":"etcdserver: authentication failed, invalid user ID or password","code":3}"#)
         }
         do {
@@ -273,8 +274,8 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     // MARK: Endpoints
 
     @Test func failsOverToTheNextEndpointAndRemembersIt() async throws {
-        let server = try StubEtcdServer { _ in .ok(#"{"header":\#(header(3))}"#) }
-        let dead = "http://127.0.0.1:\(StubEtcdServer.deadPort())"
+        let server = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(3))}"#) }
+        let dead = "http://127.0.0.1:\(EtcdProcess.freePort())"
         let etcd = EtcdClient(endpoints: [dead, server.url])
         #expect(etcd.currentEndpoint == dead)
         #expect(try await etcd.put("a", "1") == 3)
@@ -284,8 +285,8 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func whenNoEndpointAnswersTheErrorNamesThemAll() async throws {
-        let first = "http://127.0.0.1:\(StubEtcdServer.deadPort())"
-        let second = "127.0.0.1:\(StubEtcdServer.deadPort())"
+        let first = "http://127.0.0.1:\(EtcdProcess.freePort())"
+        let second = "127.0.0.1:\(EtcdProcess.freePort())"
         do {
             _ = try await EtcdClient(endpoints: [first, second]).get("a")
             Issue.record("expected an error")
@@ -305,8 +306,8 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
     }
 
     @Test func anErrorStatusIsAnAnswerNotAReasonToFailOver() async throws {
-        let failing = try StubEtcdServer { _ in .json(503, #"{"error":"etcdserver: leader changed","message":"etcdserver: leader changed","code":14}"#) }
-        let healthy = try StubEtcdServer { _ in .ok(#"{"header":\#(header(3))}"#) }
+        let failing = try StubHTTPServer(.loopbackTCP) { _ in .json(503, #"{"error":"etcdserver: leader changed","message":"etcdserver: leader changed","code":14}"#) }
+        let healthy = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(3))}"#) }
         let etcd = EtcdClient(endpoints: [failing.url, healthy.url])
         await #expect(throws: EtcdError.status(call: "POST /v3/kv/put", status: 503, code: 14, message: "etcdserver: leader changed")) {
             try await etcd.put("a", "1")

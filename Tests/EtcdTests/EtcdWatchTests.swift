@@ -2,6 +2,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
 
@@ -21,8 +22,8 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
 /// compaction, cancellation and refused tokens.
 @Suite struct EtcdWatchTests {
     @Test func readsCreatedPutsAndDeletesWithAndWithoutType() async throws {
-        let server = try StubEtcdServer { _ in
-            .stream([
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
+            .lines([
                 created(3),
                 // PUT events carry no `type`; a delete carries only key and mod_revision, plus prev_kv.
                 result(4, #""events":[\#(putEvent("apps/web", "1", revision: 4))]"#),
@@ -55,11 +56,11 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
 
     @Test func resumesAfterTheLastRevisionWhenTheConnectionDrops() async throws {
         let connections = Atomic<Int>(0)
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             switch connections.add(1, ordering: .relaxed).newValue {
-            case 1: .stream([created(10), result(11, #""events":[\#(putEvent("k/a", "1", revision: 11))]"#)])
-            case 2: .stream([created(11)])  // dropped again before any event
-            default: .stream([created(12), result(12, #""events":[\#(putEvent("k/b", "2", revision: 12))]"#)], holdOpen: .seconds(5))
+            case 1: .lines([created(10), result(11, #""events":[\#(putEvent("k/a", "1", revision: 11))]"#)])
+            case 2: .lines([created(11)])  // dropped again before any event
+            default: .lines([created(12), result(12, #""events":[\#(putEvent("k/b", "2", revision: 12))]"#)], holdOpen: .seconds(5))
             }
         }
         let etcd = EtcdClient(endpoints: [server.url])
@@ -74,10 +75,10 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
 
     @Test func fromNowResumesAfterTheCreatedRevision() async throws {
         let connections = Atomic<Int>(0)
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             connections.add(1, ordering: .relaxed).newValue == 1
-                ? .stream([created(20)])
-                : .stream([created(25)], holdOpen: .seconds(5))
+                ? .lines([created(20)])
+                : .lines([created(25)], holdOpen: .seconds(5))
         }
         let recorder = WatchRecorder(EtcdClient(endpoints: [server.url]).watch(prefix: "k/", fromRevision: nil, maximumBackoff: .milliseconds(50)))
         defer { recorder.stop() }
@@ -88,12 +89,12 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
 
     @Test func aCompactedStartRevisionAsksForAResync() async throws {
         let connections = Atomic<Int>(0)
-        let server = try StubEtcdServer { _ in
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
             connections.add(1, ordering: .relaxed).newValue == 1
                 // etcd 3.4: created (with the current revision), then canceled without a header revision,
                 // and the connection stays open.
-                ? .stream([created(7), result(nil, #""canceled":true,"compact_revision":"5""#)], holdOpen: .seconds(30))
-                : .stream([created(7), result(8, #""events":[\#(putEvent("k/a", "x", revision: 8))]"#)], holdOpen: .seconds(5))
+                ? .lines([created(7), result(nil, #""canceled":true,"compact_revision":"5""#)], holdOpen: .seconds(30))
+                : .lines([created(7), result(8, #""events":[\#(putEvent("k/a", "x", revision: 8))]"#)], holdOpen: .seconds(5))
         }
         let recorder = WatchRecorder(EtcdClient(endpoints: [server.url]).watch(prefix: "k/", fromRevision: 2))
         defer { recorder.stop() }
@@ -108,8 +109,8 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
     }
 
     @Test func aPermissionErrorEndsTheWatch() async throws {
-        let server = try StubEtcdServer { _ in
-            .stream([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied""#)], holdOpen: .seconds(5))
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
+            .lines([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = PermissionDenied desc = etcdserver: permission denied""#)], holdOpen: .seconds(5))
         }
         let recorder = WatchRecorder(EtcdClient(endpoints: [server.url]).watch(prefix: "secret/", fromRevision: nil))
         try await waitUntil { recorder.isFinished }
@@ -121,14 +122,14 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
 
     @Test func aRefusedTokenIsRenewedAndTheWatchReconnects() async throws {
         let tokens = Atomic<Int>(0)
-        let server = try StubEtcdServer { request in
+        let server = try StubHTTPServer(.loopbackTCP) { request in
             if request.path == "/v3/auth/authenticate" {
                 return .ok(#"{"token":"tok\#(tokens.add(1, ordering: .relaxed).newValue)"}"#)
             }
             // The gateway answers a watch with a bad token with 200 and a canceled message.
             return request.headers["authorization"] == "tok1"
-                ? .stream([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = Unauthenticated desc = etcdserver: invalid auth token""#)], holdOpen: .seconds(5))
-                : .stream([created(7)], holdOpen: .seconds(5))
+                ? .lines([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = Unauthenticated desc = etcdserver: invalid auth token""#)], holdOpen: .seconds(5))
+                : .lines([created(7)], holdOpen: .seconds(5))
         }
         let etcd = EtcdClient(endpoints: [server.url], credentials: EtcdCredentials(user: "u", password: "p"))
         let recorder = WatchRecorder(etcd.watch(prefix: "k/", fromRevision: nil))
@@ -140,8 +141,8 @@ private func putEvent(_ key: String, _ value: String, revision: Int64, created: 
     }
 
     @Test func withoutCredentialsAnAuthRefusalEndsTheWatchWithAHint() async throws {
-        let server = try StubEtcdServer { _ in
-            .stream([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = InvalidArgument desc = etcdserver: user name is empty""#)], holdOpen: .seconds(5))
+        let server = try StubHTTPServer(.loopbackTCP) { _ in
+            .lines([result(7, #""watch_id":"-1","created":true,"canceled":true,"cancel_reason":"rpc error: code = InvalidArgument desc = etcdserver: user name is empty""#)], holdOpen: .seconds(5))
         }
         let recorder = WatchRecorder(EtcdClient(endpoints: [server.url]).watch(prefix: "k/", fromRevision: nil))
         try await waitUntil { recorder.isFinished }

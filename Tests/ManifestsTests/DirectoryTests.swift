@@ -1,6 +1,7 @@
 import Foundation
 import Manifests
 import Testing
+import Primitives
 
 @Suite struct DirectoryLoaderTests {
     @Test func loadsManifestFilesSortedAndSkipsOthers() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Manifests
 import Testing
+import Primitives
 
 /// The alias bomb of issue 10: one 100 KB string anchored in `env` and aliased 300 times (30 MB expanded).
 func aliasBomb(name: String = "bomb", copies: Int = 300) -> String {
@@ -18,7 +19,7 @@ func aliasBomb(name: String = "bomb", copies: Int = 300) -> String {
         // 100 KB per copy: the 10th alias passes 1 MB.
         #expect(found.field == "env.B9")
         #expect(found.line == 15)
-        #expect(found.description.hasPrefix("Manifests/web.yaml:15: env.B9: the manifest grows past 1048576 bytes here once its YAML aliases are expanded"))
+        #expect(found.description.hasPrefix("Manifests/web.yaml:15:3: env.B9: the manifest grows past 1048576 bytes here once its YAML aliases are expanded"))
     }
 
     @Test func aliasesWithinTheLimitAreFine() throws {
@@ -41,11 +42,11 @@ func aliasBomb(name: String = "bomb", copies: Int = 300) -> String {
 
     @Test func tooManyEnvEntriesLabelsOrCommandWords() {
         let env = "env:\n" + (0...1000).map { "  V\($0): x\n" }.joined()
-        #expect(problem(manifest(env))?.description == "Manifests/web.yaml:4: env: has 1001 entries; at most 1000 are allowed")
+        #expect(problem(manifest(env))?.description == "Manifests/web.yaml:4:1: env: has 1001 entries; at most 1000 are allowed")
         let labels = "labels:\n" + (0...256).map { "  l\($0): x\n" }.joined()
-        #expect(problem(manifest(labels))?.description == "Manifests/web.yaml:4: labels: has 257 entries; at most 256 are allowed")
+        #expect(problem(manifest(labels))?.description == "Manifests/web.yaml:4:1: labels: has 257 entries; at most 256 are allowed")
         let command = "command: [" + Array(repeating: "x", count: 1001).joined(separator: ", ") + "]\n"
-        #expect(problem(manifest(command))?.description == "Manifests/web.yaml:4: command: has 1001 words; a command may have at most 1000")
+        #expect(problem(manifest(command))?.description == "Manifests/web.yaml:4:1: command: has 1001 words; a command may have at most 1000")
         #expect(parse(manifest("env:\n" + (0..<1000).map { "  V\($0): x\n" }.joined())).spec != nil)
     }
 }

@@ -1,5 +1,6 @@
 import Manifests
 import Testing
+import Primitives
 
 @Suite struct ValidManifestTests {
     @Test func fullManifest() throws {
@@ -138,7 +139,7 @@ import Testing
         #expect(found?.column == 11)
         #expect(found?.message == "must be a whole number from 0 to 1000, e.g. `replicas: 3`; got the string \"three\"")
         #expect(found?.description
-            == "Manifests/web.yaml:3: replicas: must be a whole number from 0 to 1000, e.g. `replicas: 3`; got the string \"three\"")
+            == "Manifests/web.yaml:3:11: replicas: must be a whole number from 0 to 1000, e.g. `replicas: 3`; got the string \"three\"")
     }
 
     @Test func quotedNumberSaysToRemoveTheQuotes() {

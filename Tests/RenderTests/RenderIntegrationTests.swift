@@ -6,6 +6,7 @@ import Logging
 import Render
 import TestSupport
 import Testing
+import Primitives
 
 /// The renderer against a real etcd, HAProxy (master-worker), nginx and a busybox httpd backend, with the
 /// resources and templates shipped in Deploy/confd.
@@ -368,6 +369,5 @@ import Testing
 
 /// A duration as whole milliseconds, for printed measurements.
 func milliseconds(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    return "\(seconds * 1000 + attoseconds / 1_000_000_000_000_000) ms"
+    "\(duration.wholeMilliseconds) ms"
 }

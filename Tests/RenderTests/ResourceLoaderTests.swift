@@ -2,6 +2,7 @@ import Foundation
 import Render
 import Templates
 import Testing
+import Primitives
 
 /// confd resource files: `[template]` tables parsed by TOMLKit, and their problems located by file and line.
 @Suite struct ResourceLoaderTests {

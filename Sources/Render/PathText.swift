@@ -4,22 +4,6 @@ import FoundationEssentials
 import Foundation
 #endif
 
-extension StringProtocol {
-    /// The text without leading and trailing whitespace; line breaks count as whitespace unless `newlines`
-    /// is false. FoundationEssentials has no `trimmingCharacters(in:)`.
-    func trimmingWhitespace(newlines: Bool = true) -> String {
-        trimming { $0.isWhitespace && (newlines || !$0.isNewline) }
-    }
-
-    /// The text without the leading and trailing characters for which `isTrimmed` holds.
-    func trimming(where isTrimmed: (Character) -> Bool) -> String {
-        guard let first = firstIndex(where: { !isTrimmed($0) }), let last = lastIndex(where: { !isTrimmed($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}
-
 /// The path arithmetic of `NSString`, which FoundationEssentials lacks.
 enum PathText {
     /// `directory/name`, with one slash between them.
