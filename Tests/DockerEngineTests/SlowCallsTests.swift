@@ -64,7 +64,8 @@ import TestSupport
         let cancelled = ContinuousClock.now
         stop.cancel()
         let result = await stop.result
-        #expect(ContinuousClock.now - cancelled < .milliseconds(500))
+        // At once: not when the engine answers, 10 s later (the bound leaves room for a loaded machine).
+        #expect(ContinuousClock.now - cancelled < .seconds(2))
         #expect(throws: CancellationError.self) { try result.get() }
         // The transfer is off the event loop, not left running until the engine answers.
         #expect(http.transfersInFlight == 0)
