@@ -39,17 +39,8 @@ import Testing
                     let destination = folder.file("root/etc/hecd/haproxy.cfg")
                     let logs = LogRecorder()
                     let reports = ReportLog()
-                    let renderer = ConfigRenderer(
-                        resources: try CompiledResource.load(confdir: Fixtures.deployConfd + "/haproxy"), source: client,
-                        options: RenderOptions(
-                            write: WriteSettings(
-                                destinationRoot: folder.file("root"), commandTimeout: .seconds(30),
-                                commandEnvironment: ["HECD_HAPROXY_PIDFILE": pidFile]),
-                            environment: [
-                                "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)", "HECD_HAPROXY_STATS_PORT": "\(statsPort)",
-                                "HECD_HAPROXY_SOCKET": folder.file("haproxy.sock"),
-                            ]),
-                        logger: logs.logger, observer: reports.observer)
+                    let renderer = try RenderIntegrationTests.shippedHAProxyRenderer(
+                        folder, client: client, proxyPort: proxyPort, statsPort: statsPort, logs: logs, reports: reports)
                     try await whileRunning(renderer) {
                         // The first render comes before HAProxy runs; the reload it owes goes with the first server.
                         try await reports.waitFor(1)

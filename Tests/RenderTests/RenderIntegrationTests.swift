@@ -16,6 +16,25 @@ import Primitives
     static let busybox = "/usr/bin/busybox"
 
     /// A busybox httpd serving `text` at `/` on a free loopback port.
+    /// `hecd render` on the shipped HAProxy resource (Deploy/confd/haproxy), writing under `folder/root`, with
+    /// HAProxy's listener, stats port, admin socket and pid file in the test's own places.
+    static func shippedHAProxyRenderer(
+        _ folder: TemporaryFolder, client: EtcdClient, proxyPort: Int, statsPort: Int = freePort(),
+        logs: LogRecorder, reports: ReportLog
+    ) throws -> ConfigRenderer {
+        ConfigRenderer(
+            resources: try CompiledResource.load(confdir: Fixtures.deployConfd + "/haproxy"), source: client,
+            options: RenderOptions(
+                write: WriteSettings(
+                    destinationRoot: folder.file("root"), commandTimeout: .seconds(30),
+                    commandEnvironment: ["HECD_HAPROXY_PIDFILE": folder.file("haproxy.pid")]),
+                environment: [
+                    "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)", "HECD_HAPROXY_STATS_PORT": "\(statsPort)",
+                    "HECD_HAPROXY_SOCKET": folder.file("haproxy.sock"),
+                ]),
+            logger: logs.logger, observer: reports.observer)
+    }
+
     func startBackend(_ daemons: DaemonGroup, _ folder: TemporaryFolder, name: String, text: String) async throws -> Int {
         try folder.write("www-\(name)/index.html", text)
         let port = freePort()
@@ -44,17 +63,8 @@ import Primitives
                     let destination = folder.file("root/etc/hecd/haproxy.cfg")
                     let logs = LogRecorder()
                     let reports = ReportLog()
-                    let renderer = ConfigRenderer(
-                        resources: try CompiledResource.load(confdir: Fixtures.deployConfd + "/haproxy"), source: client,
-                        options: RenderOptions(
-                            write: WriteSettings(
-                                destinationRoot: folder.file("root"), commandTimeout: .seconds(30),
-                                commandEnvironment: ["HECD_HAPROXY_PIDFILE": pidFile]),
-                            environment: [
-                                "HECD_HAPROXY_BIND": "127.0.0.1:\(proxyPort)", "HECD_HAPROXY_STATS_PORT": "\(freePort())",
-                                "HECD_HAPROXY_SOCKET": folder.file("haproxy.sock"),
-                            ]),
-                        logger: logs.logger, observer: reports.observer)
+                    let renderer = try Self.shippedHAProxyRenderer(
+                        folder, client: client, proxyPort: proxyPort, logs: logs, reports: reports)
                     try await whileRunning(renderer) {
                         // The first render comes before HAProxy runs: its reload fails and is owed.
                         try await reports.waitFor(1)
