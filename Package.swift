@@ -20,6 +20,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "hecd", targets: ["hecd"]),
+        /// For the libFuzzer driver in Fuzz/hecd-fuzz (a package of its own, built with `-sanitize=fuzzer`).
+        .library(name: "FuzzTargets", targets: ["FuzzTargets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         /// libcurl (Debian: libcurl4-openssl-dev) with typed wrappers for its variadic calls.
@@ -95,7 +99,6 @@ let package = Package(
         .target(
             name: "Templates",
             dependencies: ["Primitives"],
-            exclude: ["SUPPORTED.md"],
             swiftSettings: strictSettings
         ),
         /// HAProxy's runtime API: which server changes it can make without a reload, and making them.
@@ -108,9 +111,21 @@ let package = Package(
         .target(
             name: "Render",
             dependencies: [
-                "Etcd", "HAProxyRuntime", "Primitives", "Templates", .product(name: "TOMLKit", package: "TOMLKit"),
+                "Etcd", "HAProxyRuntime", "Primitives", "Templates", .product(name: "TOMLKit", package: "TOMLKit"), "Yams",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        /// Cluster mode's placement: live hosts, apps and slots in, the slots to hold out. No I/O.
+        .target(
+            name: "Scheduler", dependencies: ["Manifests", "Primitives"], exclude: ["README.md"], swiftSettings: strictSettings
+        ),
+        /// Cluster mode's etcd side: desired apps, hosts, the elected scheduler's fenced writes, a host's slots.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Etcd", "Manifests", "Primitives", "Registry", "Scheduler", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -118,16 +133,32 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "CMalloc", "DockerEngine", "HTTPTransport", "Manifests", "Primitives", "Reconciler", "Registry",
+                "CMalloc", "Cluster", "DockerEngine", "Etcd", "HTTPTransport", "Manifests", "Primitives", "Reconciler", "Registry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
+        /// Running hecd in production: Prometheus metrics, health and a status page on one small HTTP listener,
+        /// log formats (text, JSON, journald), and systemd's notify protocol and watchdog.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "Agent", "Cluster", "DockerEngine", "Etcd", "Primitives", "Registry", "Render",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hecd",
             dependencies: [
-                "Agent", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Primitives", "Registry", "Render",
+                "Agent", "Cluster", "Manifests", "DockerEngine", "Etcd", "HTTPTransport", "Operations", "Primitives",
+                "Registry", "Render", "Scheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -136,6 +167,16 @@ let package = Package(
             swiftSettings: strictSettings,
             linkerSettings: foundationEssentialsFirst
         ),
+        /// The fuzz targets: one input through a parser, validator or decoder, and the invariants that must hold.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["DockerEngine", "Etcd", "HAProxyRuntime", "Manifests", "Primitives", "Render", "Templates"],
+            swiftSettings: strictSettings
+        ),
+        /// Writes Deploy/'s shell completions and man page from hecd's argument parser (a developer tool).
+        .executableTarget(name: "hecd-docs", swiftSettings: strictSettings),
+        /// Renders a template over a key set the way a confd render does, timed (bench/templates.py, against Go).
+        .executableTarget(name: "hecd-template-bench", dependencies: ["Templates"], swiftSettings: strictSettings),
         .testTarget(
             name: "RenderTests",
             dependencies: [
@@ -145,6 +186,7 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "Etcd", "Manifests", "Scheduler", .product(name: "Logging", package: "swift-log")], swiftSettings: strictSettings),
         .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "Primitives"], swiftSettings: strictSettings),
         .testTarget(name: "PrimitivesTests", dependencies: ["Primitives"], swiftSettings: strictSettings),
         .testTarget(
@@ -156,6 +198,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HAProxyRuntimeTests", dependencies: ["HAProxyRuntime", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "SchedulerTests", dependencies: ["Manifests", "Scheduler"], swiftSettings: strictSettings),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Manifests"], swiftSettings: strictSettings),
         .testTarget(
             name: "RegistryTests",
@@ -168,12 +211,25 @@ let package = Package(
         .testTarget(name: "EtcdTests", dependencies: ["Etcd", "HTTPTransport", "Registry", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Agent", "DockerEngine", "Etcd", "HTTPTransport", "Manifests", "Reconciler", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Agent", "Cluster", "DockerEngine", "EngineTesting", "Etcd", "HTTPTransport", "Manifests", "Primitives", "Reconciler",
+                "Registry", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OperationsTests",
+            dependencies: [
+                "Operations", "Agent", "DockerEngine", "EngineTesting", "Etcd", "Primitives", "Registry",
+                "RegistryTesting", "Render", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
+        .testTarget(
             name: "TemplatesTests",
             dependencies: ["Templates"],
+            exclude: ["GoReference"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -59,7 +59,10 @@ tag="dockerd-$n"
 
 # True when this instance's socket answers GET /_ping (lib.sh's check, aimed at our socket).
 inst_ping() { HECD_DOCKER_SOCK=$sock hecd_docker_ping; }
-inst_docker() { docker -H "$addr" "$@"; }
+# Every docker CLI call is bounded: a daemon that answers /_ping but hangs on a call (e.g. while it restores the
+# containers of a killed predecessor) must fail this script, not hang its caller.
+inst_docker() { timeout 120 docker -H "$addr" "$@"; }
+main_docker() { timeout 120 docker -H "$main_addr" "$@"; }
 
 # Pids of this instance's processes, found by their command lines (each pattern names a path or address that
 # only this instance uses, so neither the main daemon nor another instance can match).
@@ -131,7 +134,7 @@ ensure_bridge() {
 # Copies the demo image from the main engine unless this instance has the same image (same ID) already.
 ensure_image() {
     local main_id inst_id t0
-    main_id=$(docker -H "$main_addr" image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+    main_id=$(main_docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
     inst_id=$(inst_docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
     if [ -z "$main_id" ]; then
         [ -n "$inst_id" ] && { hecd_log "$tag: WARNING main engine lacks $image; keeping this instance's copy"; return 0; }
@@ -144,7 +147,7 @@ ensure_image() {
     fi
     hecd_log "$tag: copying image $image from the main engine${inst_id:+ (it has a different $image)}"
     t0=$(date +%s%N)
-    docker -H "$main_addr" save "$image" | inst_docker load >/dev/null \
+    main_docker save "$image" | inst_docker load >/dev/null \
         || hecd_fail "$tag: docker save $image | docker -H $addr load failed: see the message above" || return 1
     # The image the tag held before is now untagged: drop it unless a container still uses it.
     [ -z "$inst_id" ] || inst_docker image rm "$inst_id" >/dev/null 2>&1 || true

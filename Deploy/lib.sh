@@ -16,6 +16,16 @@
 
 HECD_DEFAULT_PACKAGES=(docker.io etcd-server etcd-client haproxy nginx busybox-static
     libcurl4-openssl-dev pkg-config iproute2 curl wrk iptables)
+# What only the tests need, installed by Deploy/test.sh on top of the default set (not by up.sh: on a host with
+# systemd, installing docker-registry starts a registry service). Docker over TLS (DockerTLSIntegrationTests:
+# openssl) and a private registry with htpasswd auth (PrivateRegistryIntegrationTests: docker-registry, and
+# `htpasswd -B` from apache2-utils); Go's own text/template, which the template engine's differential tests
+# (TemplatesTests: golang-go) compare hecd's output with (without it they are skipped with a message).
+HECD_TEST_PACKAGES=(openssl docker-registry apache2-utils golang-go socat)
+# A real Prometheus and promtool for the metrics tests (OperationsTests, 22 MB). Headless Chromium for the status
+# page test (124 MB to download) only with HECD_TEST_BROWSER=1; without it that test skips.
+HECD_TEST_PACKAGES+=(prometheus)
+if [ "${HECD_TEST_BROWSER:-0}" = 1 ]; then HECD_TEST_PACKAGES+=(chromium); fi
 HECD_DOCKER_SOCK=/var/run/docker.sock
 HECD_DOCKERD_LOG=${HECD_DOCKERD_LOG:-/tmp/hecd-dockerd.log}
 HECD_DEMO_IMAGE_DEFAULT=hecd-demo:1
@@ -30,7 +40,8 @@ hecd_as_root() {
     else hecd_fail "need root for: $* (run as root or install sudo)"; fi
 }
 
-# hecd_ensure_packages [PKG...]: installs the Debian packages that are missing (default: HECD_DEFAULT_PACKAGES).
+# hecd_ensure_packages [PKG...]: installs the Debian packages that are missing (default: HECD_DEFAULT_PACKAGES;
+# Deploy/test.sh adds HECD_TEST_PACKAGES).
 # Runs `apt-get update` only when something must be installed.
 hecd_ensure_packages() {
     local pkgs=("$@") missing=() p
@@ -273,7 +284,8 @@ hecd_swift_build() {
     swift build "$@" || hecd_fail "swift build $* failed: read the compiler errors above" || return 1
 }
 
-# hecd_release_build [ARGS...]: the release build that is deployed and measured: the Swift runtime and Foundation
+# hecd_release_build [ARGS...]: the release build that is deployed and measured (of HECD_RELEASE_PRODUCT, default
+# hecd): the Swift runtime and Foundation
 # linked in statically and lld's packed relocations, which the loader no longer has to read and copy at start
 # (the agent: 11 MB less resident memory than a dynamically linked build with 200 containers). The static
 # runtime's link flags export every symbol of hecd's own code (-export-dynamic); nothing looks them up, and
@@ -285,7 +297,7 @@ hecd_release_build() {
     hecd_swift_path || return 1
     swift_bin=$(command -v swift) || return 1
     HECD_ESSENTIALS_ARCHIVE="$(dirname "$(readlink -f "$swift_bin")")/../lib/swift_static/linux/libFoundationEssentials.a" \
-    hecd_swift_build -c release --product hecd --static-swift-stdlib \
+    hecd_swift_build -c release --product "${HECD_RELEASE_PRODUCT:-hecd}" --static-swift-stdlib \
         -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic "$@"
 }
 

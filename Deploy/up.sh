@@ -3,7 +3,8 @@
 #   installs what is missing (Debian packages), starts dockerd, etcd and HAProxy when they are not running,
 #   builds hecd and the demo image, runs `hecd agent` on Manifests/ and `hecd render` on Deploy/confd/haproxy,
 #   and prints where to look. Ctrl-C (or SIGTERM) stops everything it started and removes the demo containers.
-# Safe to run again. Settings: HECD_PORT (HAProxy's port, 8080), HECD_STATS_PORT (8404), HECD_ETCD_PORT (2379).
+# Safe to run again. Settings: HECD_PORT (HAProxy's port, 8080), HECD_STATS_PORT (8404), HECD_ETCD_PORT (2379),
+# HECD_AGENT_METRICS_PORT (9464) and HECD_RENDER_METRICS_PORT (9465): metrics, health and status pages.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=Deploy/lib.sh
@@ -14,6 +15,8 @@ root=$(pwd)
 port=${HECD_PORT:-8080}
 stats_port=${HECD_STATS_PORT:-8404}
 etcd_port=${HECD_ETCD_PORT:-2379}
+agent_metrics_port=${HECD_AGENT_METRICS_PORT:-9464}
+render_metrics_port=${HECD_RENDER_METRICS_PORT:-9465}
 etcd_url="http://127.0.0.1:$etcd_port"
 state=/var/lib/hecd-stack
 run=/run/hecd-stack
@@ -98,9 +101,10 @@ for _ in $(seq 1 50); do [ -s "$run/haproxy.pid" ] && break; sleep 0.1; done
 [ -s "$run/haproxy.pid" ] || hecd_fail "HAProxy did not start: see $state/haproxy.log"
 
 "$hecd" agent --manifests Manifests --agent-id "$agent_id" --etcd "$etcd_url" --host-ip 127.0.0.1 \
-    >"$state/agent.log" 2>&1 &
+    --metrics-addr "127.0.0.1:$agent_metrics_port" >"$state/agent.log" 2>&1 &
 echo $! >"$run/agent.pid"
-"$hecd" render --confdir Deploy/confd/haproxy >"$state/render.log" 2>&1 &
+"$hecd" render --confdir Deploy/confd/haproxy --metrics-addr "127.0.0.1:$render_metrics_port" \
+    >"$state/render.log" 2>&1 &
 echo $! >"$run/render.pid"
 
 cat <<TXT
@@ -110,6 +114,8 @@ cat <<TXT
     HAProxy stats:     http://127.0.0.1:$stats_port/
     the registry:      ETCDCTL_API=3 etcdctl --endpoints $etcd_url get --prefix /app/servers
     the status:        $hecd status --etcd $etcd_url
+    status pages:      http://127.0.0.1:$agent_metrics_port/ (agent), http://127.0.0.1:$render_metrics_port/ (render)
+    metrics:           curl http://127.0.0.1:$agent_metrics_port/metrics   (and :$render_metrics_port/metrics)
     scale:             edit 'replicas' in Manifests/web.yaml and save (takes effect within a second)
     logs:              $state/agent.log, $state/render.log
     stop:              Ctrl-C (stops all of it and removes the demo containers)

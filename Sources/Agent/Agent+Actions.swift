@@ -83,18 +83,24 @@ extension Agent {
         labels[ManagedLabels.spec] = spec.specHash
         labels[ManagedLabels.port] = String(port)
         labels[ManagedLabels.prefix] = spec.register.prefix ?? AgentConfiguration.defaultPrefix(app: spec.name)
+        if isClusterApp(spec) { labels[ManagedLabels.cluster] = "1" }
+        if spec.register.ports.count > 1 {
+            labels[ManagedLabels.registered] = ManagedLabels.registeredLabel(spec.register.ports, defaultPort: port)
+        }
         let metadata: Logger.Metadata = ["app": "\(spec.name)"]
         for _ in 0..<3 {
             let name = "\(spec.name)-\(Self.randomSuffix())"
-            let config = ContainerConfig(
-                image: spec.image, command: spec.command, env: spec.env, labels: labels, exposedPorts: [port],
-                hostname: String(name.prefix(63)), stopTimeout: spec.stopTimeout)
+            let config = ContainerConfig.forApp(spec, port: port, labels: labels, hostname: String(name.prefix(63)))
             let id: String
             do {
                 id = try await engine.createContainer(name: name, config: config)
             } catch {
                 if error.isConflict { continue }  // the random name was taken: draw another
-                logger.error("cannot create a container for \(spec.name): \(error)", metadata: metadata)
+                var hint = ""
+                if error.isNotFound, let network = spec.options.network {
+                    hint = "; create the network first: docker network create \(network)"
+                }
+                logger.error("cannot create a container for \(spec.name): \(error)\(hint)", metadata: metadata)
                 return false
             }
             do {
@@ -134,19 +140,21 @@ extension Agent {
                 ports.append(PublishedPort(ip: binding.hostIP, privatePort: containerPort, publicPort: binding.hostPort, type: type))
             }
         }
+        let status = details.state.health.map { "Up (\($0 == "starting" ? "health: starting" : $0))" } ?? ""
         return ContainerSummary(
-            id: details.id, names: [details.name], image: image, state: details.state.status, labels: details.labels,
+            id: details.id, names: [details.name], image: image, state: details.state.status, status: status,
+            labels: details.labels,
             created: Int((details.state.startedAt ?? Date()).timeIntervalSince1970), ports: ports)
     }
 
     /// Takes a live container out of service: withdraws its key, waits the drain period so that no new
     /// request reaches it, then stops and removes it.
-    /// `key` is the container's registry key when it was registered (it then drains).
-    func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?, key: String?) async {
+    /// `keys` are the container's registry keys when it was registered (it then drains).
+    func retire(_ container: ObservedContainer, reason: RetireReason, spec: AppSpec?, keys: [String]) async {
         let metadata: Logger.Metadata = ["app": "\(container.app)"]
         let timeout = spec?.stopTimeout ?? AppSpec.defaultStopTimeout
-        if let registry, let key {
-            await registry.withdraw(key)
+        if let registry, !keys.isEmpty {
+            for key in keys { await registry.withdraw(key) }
             let drain = spec?.register.drainSeconds ?? configuration.defaultDrain
             logger.info("deregistered \(container.name) (app \(container.app)); stopping it in \(drain) s", metadata: metadata)
             try? await Task.sleep(for: .seconds(drain))

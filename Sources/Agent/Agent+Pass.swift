@@ -22,6 +22,12 @@ struct PassState {
     var dockerUnreachable = false
     /// Apps whose host IP problem was logged.
     var reportedHostIPProblems: Set<String> = []
+    /// Cluster mode: whether the last pass had a fresh view of this host's slots.
+    var clusterWasFresh = false
+    /// Apps both local and in the cluster, logged once.
+    var reportedClusterClashes: Set<String> = []
+    /// Whether the registry was told what to announce yet.
+    var announced = false
 }
 
 extension Agent {
@@ -46,33 +52,57 @@ extension Agent {
                 state.dockerUnreachable = true
             }
             pending.withLock { $0.wakeAt = Date().addingTimeInterval(2) }
+            observer?(PassReport(at: Date(), dockerReachable: false, apps: []))
             return []
         }
 
         var exitCodes: [String: Int?] = [:]
         var observed = await observe(containers, cache: &state.inspected, exitCodes: &exitCodes)
-        let specs = Dictionary(state.manifests.desired.apps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let (desired, hiddenApps, justRefreshed) = mergeCluster(state.manifests.desired, containers: containers, state: &state)
+        let specs = Dictionary(desired.apps.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var announcement: Announcement?
+        // Not running, or of a cluster app that must not be announced now.
+        var hidden = Set(observed.filter { $0.state != .running || hiddenApps.contains($0.app) }.map(\.id))
         if let prober {
             // With a registry, a container is ready once it answers; rollouts wait for that.
-            let hidden = Set(observed.filter { $0.state != .running }.map(\.id))
             let candidates = announcementCandidates(
                 containers, specs: specs, hidden: hidden, reportedHostIPProblems: &state.reportedHostIPProblems)
-            let decided = decideAnnouncement(candidates, prober: prober)
+            let decided = decideAnnouncement(candidates, prober: prober, specs: specs)
             for index in observed.indices where observed[index].state == .running {
-                observed[index].ready = decided.keyByContainer[observed[index].id] != nil
+                observed[index].ready = decided.keysByContainer[observed[index].id] != nil
             }
             announcement = decided
         }
         let now = Date()
-        let plan = state.reconciler.plan(desired: state.manifests.desired, observed: observed, now: now)
-        if let announcement { await publish(announcement, observed: observed, plan: plan, apps: state.manifests.desired.apps) }
+        let plan = state.reconciler.plan(desired: desired, observed: observed, now: now)
+        if justRefreshed, let prober {
+            // Back in touch with the cluster (a start, or the end of a cut): containers beyond this host's
+            // slots go without being announced first, so no key points outside a slot.
+            for case .retire(let container, let reason) in plan.actions where reason != .outdated { hidden.insert(container.id) }
+            let candidates = announcementCandidates(
+                containers, specs: specs, hidden: hidden, reportedHostIPProblems: &state.reportedHostIPProblems)
+            announcement = decideAnnouncement(candidates, prober: prober, specs: specs)
+        }
+        // The first announcement waits for a first probe of every container: a restarted agent's containers are
+        // "not ready" only because nobody has asked them yet, and announcing without them would withdraw their
+        // keys for a moment. (The prober's first verdicts ask for the next pass.)
+        if let announcement, state.announced || prober?.everyTargetChecked != false {
+            state.announced = true
+            await publish(announcement, observed: observed, plan: plan, apps: desired.apps)
+        }
         // Registered containers drain before they stop.
-        let keyByContainer = announcement?.keyByContainer ?? [:]
+        let keysByContainer = announcement?.keysByContainer ?? [:]
         logger.debug("pass: \(observed.count) containers observed, \(plan.actions.count) actions")
         reportBackoff(plan, state: &state)
         if let wakeAt = [plan.wakeAt, state.manifests.nextRemoval].compactMap({ $0 }).min() {
             pending.withLock { $0.wakeAt = wakeAt }
+        }
+        if let recheck = state.manifests.nextEmptyCheck {
+            // Read an empty manifest again once its grace is over, even if no write event comes.
+            pending.withLock { work in
+                work.wakeAt = min(work.wakeAt ?? recheck, recheck)
+                work.reloadManifests = true
+            }
         }
 
         var creates: [AppSpec] = []
@@ -83,9 +113,9 @@ extension Agent {
                 creates.append(spec)
             case .retire(let container, let reason):
                 let spec = specs[container.app]
-                let key = keyByContainer[container.id]
+                let keys = keysByContainer[container.id] ?? []
                 jobs.append(backgroundJob(for: container.id) {
-                    await self.retire(container, reason: reason, spec: spec, key: key)
+                    await self.retire(container, reason: reason, spec: spec, keys: keys)
                 })
             case .remove(let container):
                 let exitCode = exitCodes[container.id] ?? state.inspected[container.id]?.state.exitCode
@@ -97,7 +127,8 @@ extension Agent {
             group.addTask { [creates] in await self.createAll(creates) }
             if !creates.isEmpty {
                 group.addTask { [observed] in
-                    await self.registerWhileCreating(specs: specs, listed: containers, observed: observed, plan: plan)
+                    await self.registerWhileCreating(
+                        specs: specs, listed: containers, observed: observed, plan: plan, hiddenApps: hiddenApps)
                     return nil
                 }
             }
@@ -113,12 +144,18 @@ extension Agent {
             state.reconciler.recordFailure(app: failedApp, at: Date())
             requestPass()
         }
+        observer?(PassReport.after(
+            plan: plan, observed: observed, specs: desired.apps,
+            registered: announcement.map(\.announcedPerApp),
+            createdApps: createdThisPass.withLock { $0.compactMap { $0.labels[ManagedLabels.app] } }, createFailures: failedApps,
+            invalidManifests: state.manifests.brokenCount))
         return jobs
     }
 
     private func loadManifests(_ state: inout PassState) {
+        guard !configuration.manifestsDirectory.isEmpty else { return }
         do {
-            let files = try ManifestLoader.loadDirectory(configuration.manifestsDirectory)
+            let files = try ManifestLoader.loadDirectory(configuration.manifestsDirectory, policy: configuration.policy)
             for problem in state.manifests.update(with: files) {
                 logger.error("invalid manifest, its app is left as it was: \(problem)")
             }
@@ -151,7 +188,7 @@ extension Agent {
                 }
             }
             if busy.contains(summary.id) {
-                container.state = .removing
+                container.state = container.state == .running ? .stopping : .removing
                 container.ready = false
             }
             observed.append(container)

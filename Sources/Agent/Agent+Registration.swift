@@ -1,3 +1,4 @@
+import Cluster
 import DockerEngine
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -30,12 +31,20 @@ extension Agent {
                     id: summary.id, name: summary.name, app: app, running: summary.state == "running",
                     hidden: hidden.contains(summary.id), labelledPrefix: summary.labels[ManagedLabels.prefix],
                     labelledPort: summary.labels[ManagedLabels.port].flatMap { Int($0) },
+                    labelledRegistrations: ManagedLabels.registeredPorts(summary.labels[ManagedLabels.registered]).map {
+                        AnnouncementInput.PortPrefix(port: $0.port, prefix: $0.prefix)
+                    },
                     bindings: summary.ports.filter { $0.type == "tcp" }.map {
                         AnnouncementInput.Binding(containerPort: $0.privatePort, hostIP: $0.ip, hostPort: $0.publicPort)
-                    })
+                    },
+                    dockerHealth: summary.health,
+                    hostNetwork: specs[app]?.options.network == "host")
             },
-            apps: specs.mapValues {
-                AnnouncementInput.App(prefix: $0.register.prefix, port: $0.port, healthPath: $0.health?.http)
+            apps: specs.mapValues { spec in
+                AnnouncementInput.App(
+                    prefix: spec.register.prefix, port: spec.port, healthPath: spec.health?.http,
+                    healthTCPPort: spec.health?.tcpPort, hasHealthCheck: spec.health != nil,
+                    registrations: spec.register.ports.map { AnnouncementInput.PortPrefix(port: $0.port, prefix: $0.prefix) })
             },
             hostIP: configuration.hostIP)
         let candidates = Announcements.candidates(input)
@@ -46,18 +55,25 @@ extension Agent {
         return candidates
     }
 
-    /// Probes the candidates and returns what to announce.
-    func decideAnnouncement(_ candidates: Candidates, prober: ReadinessProber) -> Announcement {
-        let ready = prober.update(candidates.candidates.map {
-            ProbeTarget(containerID: $0.containerID, host: $0.probeHost, port: $0.probePort, healthPath: $0.healthPath)
-        })
-        return Announcements.announcement(candidates, ready: ready)
+    /// Probes the candidates (one check per container, whatever its number of keys; none for those that
+    /// Docker's HEALTHCHECK decides) and returns what to announce.
+    func decideAnnouncement(_ candidates: Candidates, prober: ReadinessProber, specs: [String: AppSpec]) -> Announcement {
+        var seen: Set<String> = []
+        let targets = candidates.candidates.compactMap { candidate -> ProbeTarget? in
+            guard candidate.dockerHealthy == nil, seen.insert(candidate.containerID).inserted else { return nil }
+            let health = specs[candidate.app]?.health
+            return ProbeTarget(
+                containerID: candidate.containerID, host: candidate.probeHost, port: candidate.probePort,
+                healthPath: candidate.healthPath, interval: health?.interval, timeout: health?.timeout,
+                retries: health?.retries, startPeriod: health?.startPeriod)
+        }
+        return Announcements.announcement(candidates, ready: prober.update(targets))
     }
 
     /// Tells the registry what to announce, and publishes the agent's record.
     func publish(_ announcement: Announcement, observed: [ObservedContainer], plan: Plan, apps specs: [AppSpec]) async {
         guard let registry else { return }
-        keysByContainer.withLock { $0 = announcement.keyByContainer }
+        keysByContainer.withLock { $0 = announcement.keysByContainer }
         var apps: [String: AgentRecord.AppStatus] = [:]
         for spec in specs {
             apps[spec.name] = AgentRecord.AppStatus(
@@ -70,8 +86,13 @@ extension Agent {
         let record = AgentRecord(
             agent: configuration.agentID, hostIP: configuration.hostIP ?? "", version: HECDVersion.current,
             startedAt: startedAt.timeIntervalSince1970, lease: 0, apps: apps)
+        // Cluster mode: the host record and the scheduler candidacy hang on the same lease as the containers' keys.
+        let held = cluster?.heldKeys ?? [:]
+        var prefixes = announcement.prefixes
+        if let keys = cluster?.settings.keys { prefixes.formUnion([String(keys.hosts.dropLast()), String(keys.leader.dropLast())]) }
         await registry.update(
-            desired: announcement.hold, owned: announcement.owned, prefixes: announcement.prefixes, record: record)
+            desired: announcement.hold.merging(held) { container, _ in container },
+            owned: announcement.owned.union(held.keys), prefixes: prefixes, record: record)
     }
 }
 
@@ -80,7 +101,8 @@ extension Agent {
     /// ready rather than after the last create: woken by `start` events and readiness changes, until cancelled.
     /// The agent record keeps the pass's counts until the next pass.
     func registerWhileCreating(
-        specs: [String: AppSpec], listed: [ContainerSummary], observed: [ObservedContainer], plan: Plan
+        specs: [String: AppSpec], listed: [ContainerSummary], observed: [ObservedContainer], plan: Plan,
+        hiddenApps: Set<String> = []
     ) async {
         guard let prober, registry != nil else { return }
         var reportedHostIPProblems: Set<String> = []
@@ -93,9 +115,10 @@ extension Agent {
             let containers = listed + created
             // Containers being retired or reported dead stay out, as in a pass.
             let hidden = inFlight.withLock { $0 }.union(diedByEvent.withLock { Set($0.keys) })
+                .union(containers.filter { ($0.labels[ManagedLabels.app]).map(hiddenApps.contains) ?? false }.map(\.id))
             let candidates = announcementCandidates(
                 containers, specs: specs, hidden: hidden, reportedHostIPProblems: &reportedHostIPProblems)
-            let announcement = decideAnnouncement(candidates, prober: prober)
+            let announcement = decideAnnouncement(candidates, prober: prober, specs: specs)
             guard !Task.isCancelled else { return }
             await publish(announcement, observed: observed, plan: plan, apps: apps)
         }

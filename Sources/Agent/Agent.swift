@@ -1,4 +1,6 @@
+import Cluster
 import DockerEngine
+import Etcd
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -28,7 +30,7 @@ public final class Agent: Service {
     /// Tells when a container takes traffic; used with a registry only.
     let prober: ReadinessProber?
     /// The registry key of each running container, so that a `die` event withdraws it at once.
-    let keysByContainer = Mutex<[String: String]>([:])
+    let keysByContainer = Mutex<[String: [String]]>([:])
     let startedAt = Date()
     /// Work noticed since the last pass; a signal wakes the loop.
     let pending = Mutex(PendingWork())
@@ -44,8 +46,18 @@ public final class Agent: Service {
     let registrationRefresh = WakeSignal()
     /// The containers the current pass created, as their creates learned them.
     let createdThisPass = Mutex<[ContainerSummary]>([])
+    /// Cluster mode: this host's slots, its host record and candidacy, and the scheduler.
+    let cluster: ClusterMember?
+    /// Told what each pass saw and decided (metrics, health, systemd status); nil: nobody listens.
+    let observer: PassObserver?
 
-    public init(configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil, logger: Logger) {
+    /// `clusterClient` is the etcd client of cluster mode (`configuration.cluster`), which needs a registry.
+    /// `observer` is called after every pass with its counts (`PassReport`).
+    public init(
+        configuration: AgentConfiguration, engine: any ContainerEngine, registry: Registry? = nil,
+        clusterClient: EtcdClient? = nil, logger: Logger, observer: PassObserver? = nil
+    ) {
+        self.observer = observer
         self.configuration = configuration
         self.engine = engine
         self.logger = logger
@@ -54,10 +66,25 @@ public final class Agent: Service {
         self.wakeSignals = wakeSignals
         self.wake = wake
         let registrationRefresh = registrationRefresh
-        self.prober = registry == nil ? nil : ReadinessProber {
-            wake.yield()
-            registrationRefresh.signal()
+        if let settings = configuration.cluster, let clusterClient, registry != nil {
+            self.cluster = Self.makeClusterMember(
+                settings: settings, client: clusterClient, agentID: configuration.agentID, hostIP: configuration.hostIP,
+                policy: configuration.policy, logger: logger, onChange: { wake.yield() })
+        } else {
+            self.cluster = nil
         }
+        self.prober = registry == nil ? nil : ReadinessProber(
+            onSlowStart: { [logger] containerID, period in
+                let id = containerID.prefix(12)
+                logger.warning("""
+                    container \(id) is not ready \(period) after it started (its health.start_period); it stays \
+                    unregistered until its check passes: see `docker logs \(id)`
+                    """)
+            },
+            onChange: {
+                wake.yield()
+                registrationRefresh.signal()
+            })
     }
 
     /// What should happen at the next pass.
@@ -67,6 +94,11 @@ public final class Agent: Service {
         var lastPass = Date.distantPast
     }
 
+    /// Re-reads the manifests and runs a full pass soon (SIGHUP).
+    public func requestFullPass() {
+        requestPass(reloadManifests: true)
+    }
+
     /// Asks for a pass soon; `reloadManifests` re-reads the directory first.
     func requestPass(reloadManifests: Bool = false) {
         if reloadManifests { pending.withLock { $0.reloadManifests = true } }
@@ -74,17 +106,22 @@ public final class Agent: Service {
     }
 
     public func run() async throws {
-        var status = stat()
-        guard stat(configuration.manifestsDirectory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
-            throw AgentError(
-                "manifest directory \(configuration.manifestsDirectory) does not exist: create it or pass --manifests DIR")
+        // Cluster mode may run without local manifests (an empty directory name).
+        var watcher: ManifestWatcher?
+        if !configuration.manifestsDirectory.isEmpty || configuration.cluster == nil {
+            var status = stat()
+            guard stat(configuration.manifestsDirectory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR else {
+                throw AgentError(
+                    "manifest directory \(configuration.manifestsDirectory) does not exist: create it or pass --manifests DIR")
+            }
+            watcher = try ManifestWatcher(directory: configuration.manifestsDirectory) { [weak self] in
+                self?.requestPass(reloadManifests: true)
+            }
         }
-        let watcher = try ManifestWatcher(directory: configuration.manifestsDirectory) { [weak self] in
-            self?.requestPass(reloadManifests: true)
-        }
-        defer { watcher.stop() }
+        defer { watcher?.stop() }
+        let manifests = configuration.manifestsDirectory.isEmpty ? "none" : configuration.manifestsDirectory
         logger.info(
-            "agent \(configuration.agentID) starting: manifests in \(configuration.manifestsDirectory), Docker at \(engine.location)")
+            "agent \(configuration.agentID) starting: manifests in \(manifests)\(cluster == nil ? "" : ", cluster mode"), Docker at \(engine.location)")
 
         await withGracefulShutdownHandler {
             // Discarding: a group that is never awaited would keep every finished stop and removal (about
@@ -94,6 +131,10 @@ public final class Agent: Service {
                 group.addTask { await self.tick() }
                 if let registry { group.addTask { await registry.run() } }
                 if let prober { group.addTask { await prober.run() } }
+                if let cluster {
+                    group.addTask { await cluster.assignments.run() }
+                    if let scheduler = cluster.scheduler { group.addTask { await scheduler.run() } }
+                }
                 await self.reconcileLoop(background: &group)
                 group.cancelAll()
             }
@@ -128,6 +169,9 @@ public final class Agent: Service {
                     requestPass()
                 case "stop", "oom", "pause", "unpause":
                     requestPass()
+                case let action where action.hasPrefix("health_status"):
+                    // A HEALTHCHECK image turned healthy or unhealthy: its readiness changed.
+                    requestPass()
                 default:
                     break
                 }
@@ -142,14 +186,16 @@ public final class Agent: Service {
     /// A dead container leaves the registry before anything else happens.
     private func withdrawAtOnce(_ containerID: String) async {
         prober?.forget(containerID)
-        guard let registry, let key = keysByContainer.withLock({ $0.removeValue(forKey: containerID) }) else { return }
-        switch await registry.withdraw(key) {
-        case .removed:
-            logger.info("deregistered \(key): its container died")
-        case .pending:
-            logger.warning("\(key): its container died; etcd cannot be reached, so the key goes when etcd is back (or with the lease)")
-        case .notAnnounced:
-            break
+        guard let registry, let keys = keysByContainer.withLock({ $0.removeValue(forKey: containerID) }) else { return }
+        for key in keys {
+            switch await registry.withdraw(key) {
+            case .removed:
+                logger.info("deregistered \(key): its container died")
+            case .pending:
+                logger.warning("\(key): its container died; etcd cannot be reached, so the key goes when etcd is back (or with the lease)")
+            case .notAnnounced:
+                break
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Manifests
 import Reconciler
 import Registry
 
@@ -23,6 +24,11 @@ public struct AgentConfiguration: Sendable {
     /// Leave the keys in the registry when the agent stops (they expire with the lease unless a new agent
     /// with the same id takes over in time).
     public var keepRegistered: Bool
+    /// What manifests may do to this host (privileged, host namespaces, devices, capabilities, binds); a
+    /// manifest that asks for more is refused like an invalid one. Strict by default.
+    public var policy: ManifestPolicy
+    /// Cluster mode (`--cluster`): nil for host-local manifests only.
+    public var cluster: ClusterSettings?
 
     public init(
         agentID: String,
@@ -33,8 +39,12 @@ public struct AgentConfiguration: Sendable {
         extraLabels: [String: String] = [:],
         hostIP: String? = nil,
         defaultDrain: Double = 2,
-        keepRegistered: Bool = false
+        keepRegistered: Bool = false,
+        policy: ManifestPolicy = ManifestPolicy(),
+        cluster: ClusterSettings? = nil
     ) {
+        self.cluster = cluster
+        self.policy = policy
         self.agentID = agentID
         self.manifestsDirectory = manifestsDirectory
         self.resyncInterval = resyncInterval

@@ -19,14 +19,29 @@ struct ManifestState {
     /// writing it again: an app is dropped only once its file has stayed away for `removalGrace`.
     private var missingSince: [String: Date] = [:]
     let removalGrace: TimeInterval
+    /// Files that were valid and are now empty, and since when. An in-place save (`cat > web.yaml`) truncates
+    /// the file before it writes: an empty read is reported only once the file has stayed empty for `emptyGrace`.
+    private var emptySince: [String: Date] = [:]
+    /// Empty files whose grace is over (reported, and not rechecked again).
+    private var emptyConfirmed: Set<String> = []
+    let emptyGrace: TimeInterval
 
-    init(removalGrace: TimeInterval = 2) {
+    init(removalGrace: TimeInterval = 2, emptyGrace: TimeInterval = 1) {
         self.removalGrace = removalGrace
+        self.emptyGrace = emptyGrace
     }
+
+    /// How many manifest files are broken now.
+    var brokenCount: Int { broken.count }
 
     /// When a vanished file's app is due to be dropped, if one is pending.
     var nextRemoval: Date? {
         missingSince.values.min().map { $0.addingTimeInterval(removalGrace) }
+    }
+
+    /// When an empty file should be read again to tell a truncate from a real emptying, if one is pending.
+    var nextEmptyCheck: Date? {
+        emptySince.values.min().map { $0.addingTimeInterval(emptyGrace) }
     }
 
     /// Drops the apps whose files have been gone for the grace period; returns their names.
@@ -49,12 +64,26 @@ struct ManifestState {
         for path in present { missingSince[path] = nil }
         broken = [:]
         for file in files {
+            if !file.isEmpty {
+                emptySince[file.path] = nil
+                emptyConfirmed.remove(file.path)
+            }
             switch file.result {
             case .success(let spec):
                 lastValid[file.path] = spec
                 reported[file.path] = nil
             case .failure(let error):
                 broken[file.path] = file.declaredName
+                if file.isEmpty, lastValid[file.path] != nil, !emptyConfirmed.contains(file.path) {
+                    let since = emptySince[file.path] ?? now
+                    // Probably between an in-place save's truncate and its write: not worth an error yet.
+                    if now.timeIntervalSince(since) < emptyGrace {
+                        emptySince[file.path] = since
+                        continue
+                    }
+                    emptySince[file.path] = nil
+                    emptyConfirmed.insert(file.path)
+                }
                 // The problems are part of the key: a file can become a duplicate when another file changes.
                 let key = file.contentDigest + error.problems.map(\.description).joined(separator: "\n")
                 if reported[file.path] != key {
@@ -64,6 +93,8 @@ struct ManifestState {
             }
         }
         for path in reported.keys where !present.contains(path) { reported[path] = nil }
+        for path in emptySince.keys where !present.contains(path) { emptySince[path] = nil }
+        emptyConfirmed.formIntersection(present)
         return fresh
     }
 

@@ -15,18 +15,30 @@ struct ProbeTarget: Sendable, Hashable {
     let port: Int
     /// When set, `GET <path>` must answer 2xx or 3xx; otherwise a TCP connection must open.
     let healthPath: String?
+    /// The manifest's `health.interval`, `timeout` and `retries`; nil for the defaults.
+    var interval: Duration? = nil
+    var timeout: Duration? = nil
+    var retries: Int? = nil
+    /// The manifest's `health.start_period`: a container not ready by then is reported once.
+    var startPeriod: Duration? = nil
 }
 
 /// Decides which containers are ready to be announced: new ones are probed quickly (50 ms, growing to 1 s)
 /// until they answer; ready ones are checked every few seconds and lose their readiness after two failed
-/// checks in a row. Calls `onChange` whenever the set of ready containers changes.
+/// checks in a row. Calls `onChange` whenever the set of ready containers changes, and after a container's first
+/// probe.
 final class ReadinessProber: Sendable {
     private struct Entry {
         var target: ProbeTarget
         var ready = false
+        /// Whether it was probed at least once (before that, "not ready" only means "not known yet").
+        var checked = false
         var failures = 0
         var nextCheck: ContinuousClock.Instant
         var retryDelay = Duration.milliseconds(50)
+        /// When probing began, and whether a slow start was reported.
+        var since: ContinuousClock.Instant
+        var reportedSlow = false
     }
 
     static let recheckInterval = Duration.seconds(3)
@@ -39,8 +51,14 @@ final class ReadinessProber: Sendable {
     private let entries = Mutex<[String: Entry]>([:])
     private let wake = WakeSignal()
     private let onChange: @Sendable () -> Void
+    private let onSlowStart: @Sendable (_ containerID: String, _ after: Duration) -> Void
 
-    init(onChange: @escaping @Sendable () -> Void) {
+    /// `onSlowStart` is called once for a container that is still not ready when its start period is over.
+    init(
+        onSlowStart: @escaping @Sendable (_ containerID: String, _ after: Duration) -> Void = { _, _ in },
+        onChange: @escaping @Sendable () -> Void
+    ) {
+        self.onSlowStart = onSlowStart
         self.onChange = onChange
     }
 
@@ -54,7 +72,7 @@ final class ReadinessProber: Sendable {
                 if let entry = entries[target.containerID], entry.target == target {
                     next[target.containerID] = entry
                 } else {
-                    next[target.containerID] = Entry(target: target, nextCheck: now)
+                    next[target.containerID] = Entry(target: target, nextCheck: now, since: now)
                     added = true
                 }
             }
@@ -64,6 +82,9 @@ final class ReadinessProber: Sendable {
         if added { wake.signal() }
         return ready
     }
+
+    /// Whether every container given to `update` has had its first probe.
+    var everyTargetChecked: Bool { entries.withLock { $0.values.allSatisfy(\.checked) } }
 
     /// Forgets a container at once (it died): it is not ready any more.
     func forget(_ containerID: String) {
@@ -101,9 +122,9 @@ final class ReadinessProber: Sendable {
     private func check(_ target: ProbeTarget) async -> Bool {
         let host = target.host.contains(":") ? "[\(target.host)]" : target.host
         guard let path = target.healthPath else {
-            return await http.canConnect(host: target.host, port: target.port, timeout: .seconds(1))
+            return await http.canConnect(host: target.host, port: target.port, timeout: target.timeout ?? .seconds(1))
         }
-        let request = HTTPRequest(.get, "http://\(host):\(target.port)\(path)", timeout: .seconds(2))
+        let request = HTTPRequest(.get, "http://\(host):\(target.port)\(path)", timeout: target.timeout ?? .seconds(2))
         guard let response = try? await http.send(request) else { return false }
         return (200..<400).contains(response.status)
     }
@@ -117,23 +138,32 @@ final class ReadinessProber: Sendable {
 
     /// Stores a result; returns whether the target's readiness changed.
     private func record(_ target: ProbeTarget, passed: Bool) -> Bool {
-        entries.withLock { entries in
+        var slow: Duration?
+        defer { if let slow { onSlowStart(target.containerID, slow) } }
+        return entries.withLock { entries in
             guard var entry = entries[target.containerID], entry.target == target else { return false }
             let wasReady = entry.ready
+            let wasChecked = entry.checked
+            entry.checked = true
             let now = ContinuousClock.now
             if passed {
                 entry.ready = true
                 entry.failures = 0
                 entry.retryDelay = .milliseconds(50)
-                entry.nextCheck = onGrid(now + Self.recheckInterval)
+                entry.nextCheck = target.interval.map { now + $0 } ?? onGrid(now + Self.recheckInterval)
             } else {
                 entry.failures += 1
-                if entry.ready && entry.failures >= 2 { entry.ready = false }
+                if entry.ready && entry.failures >= (target.retries ?? 2) { entry.ready = false }
+                if !entry.ready, !entry.reportedSlow, let period = target.startPeriod, now - entry.since >= period {
+                    entry.reportedSlow = true
+                    slow = period
+                }
                 entry.nextCheck = now + (entry.ready ? .milliseconds(200) : entry.retryDelay)
                 if !entry.ready { entry.retryDelay = min(entry.retryDelay * 3 / 2, .seconds(1)) }
             }
             entries[target.containerID] = entry
-            return entry.ready != wasReady
+            // A first verdict is news too: the agent waits for the first ones before its first announcement.
+            return entry.ready != wasReady || !wasChecked
         }
     }
 }

@@ -15,28 +15,55 @@ public final class DockerClient: Sendable {
     public static let preferredAPIVersion = "1.41"
 
     public let host: DockerHost
+    /// The API version given by the operator (`DOCKER_API_VERSION`): used as it is, never negotiated.
+    public let pinnedAPIVersion: String?
+    /// Where pulls find registry credentials; nil: pulls are anonymous.
+    public let registryAuth: RegistryAuthSource?
     let http: HTTPClient
     private let negotiatedVersion = Mutex<String?>(nil)
 
-    public init(host: DockerHost) {
+    /// - Parameters:
+    ///   - host: the engine, over TLS when `host.tls` is set.
+    ///   - pinnedAPIVersion: an API version to use instead of negotiating one (`DOCKER_API_VERSION`).
+    ///   - registryAuth: the file that pulls take their `X-Registry-Auth` from, read again at each pull.
+    public init(host: DockerHost, pinnedAPIVersion: String? = nil, registryAuth: RegistryAuthSource? = nil) {
         self.host = host
-        self.http = HTTPClient(endpoint: host.endpoint)
+        self.pinnedAPIVersion = pinnedAPIVersion
+        self.registryAuth = registryAuth
+        self.http = HTTPClient(endpoint: host.endpoint, tls: host.tls)
     }
 
-    /// The API version in use: negotiated by `negotiateVersion()`, else the preferred one.
+    /// The API version in use: the pinned one, else the one negotiated by `negotiateVersion()`, else the
+    /// preferred one.
     public var apiVersion: String {
-        negotiatedVersion.withLock { $0 } ?? Self.preferredAPIVersion
+        pinnedAPIVersion ?? negotiatedVersion.withLock { $0 } ?? Self.preferredAPIVersion
     }
 
-    /// Agrees on an API version: the engine's, when it is older than ours, else ours.
-    /// Maps to `GET /_ping` (its `Api-Version` header).
+    /// Agrees on an API version: the engine's, when it is older than ours, else ours. With a pinned version,
+    /// only checks that the engine answers and returns the pinned version, as the docker CLI does with
+    /// `DOCKER_API_VERSION`. Maps to `GET /_ping` (its `Api-Version` header).
     @discardableResult
     public func negotiateVersion() async throws(DockerError) -> String {
         let response = try await send(HTTPRequest(.get, "/_ping", timeout: .seconds(10)), versioned: false)
+        if let pinnedAPIVersion { return pinnedAPIVersion }
         let server = response.headers["api-version"] ?? Self.preferredAPIVersion
         let chosen = Self.isOlder(server, than: Self.preferredAPIVersion) ? server : Self.preferredAPIVersion
         negotiatedVersion.withLock { $0 = chosen }
         return chosen
+    }
+
+    /// `DOCKER_API_VERSION` from the environment: nil when unset or empty; an error when it is not a version
+    /// such as `1.41`.
+    public static func pinnedAPIVersion(fromEnvironment environment: [String: String]) throws(DockerHostError) -> String? {
+        guard let version = environment["DOCKER_API_VERSION"], !version.isEmpty else { return nil }
+        let parts = version.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) })
+        else {
+            throw DockerHostError(
+                address: version,
+                message: "DOCKER_API_VERSION='\(version)' is not an Engine API version such as 1.41 (unset it to negotiate)")
+        }
+        return version
     }
 
     /// Compares dotted versions numerically ("1.9" is older than "1.41").

@@ -15,6 +15,8 @@ public enum DockerError: Error, Sendable, CustomStringConvertible {
     case decoding(call: String, body: String, reason: String)
     /// An image pull reported an error inside its progress stream.
     case pull(image: String, message: String)
+    /// The registry refused a pull for lack of (valid) credentials; `advice` says what to do.
+    case pullUnauthorized(image: String, registry: String, message: String, advice: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,8 @@ public enum DockerError: Error, Sendable, CustomStringConvertible {
             "Docker: cannot read the answer to \(call): \(reason); body: \(body.prefix(300))"
         case .pull(let image, let message):
             "Docker: pulling \(image) failed: \(message)"
+        case .pullUnauthorized(let image, let registry, let message, let advice):
+            "Docker: pulling \(image) failed: the registry \(registry) refused it (\(message)): \(advice)"
         }
     }
 
@@ -47,6 +51,11 @@ public enum DockerError: Error, Sendable, CustomStringConvertible {
         case .status(_, 409, let message): message.contains("already in progress")
         default: false
         }
+    }
+
+    /// A pull the registry refused for lack of valid credentials.
+    public var isUnauthorizedPull: Bool {
+        if case .pullUnauthorized = self { true } else { false }
     }
 
     /// The engine could not be reached at all.

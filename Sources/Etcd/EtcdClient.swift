@@ -10,17 +10,33 @@ import Synchronization
 /// A client of etcd v3 through its JSON gateway (`POST /v3/...`), for etcd 3.4 and later.
 ///
 /// Endpoints are grouped in `Endpoints/`; each maps to one gateway call named in its doc comment. Keys and
-/// values are Swift strings sent as UTF-8 bytes. Requests go to the current endpoint; when it cannot be
-/// reached (refused, timed out, TLS failure), the others are tried in order for the same request, each once,
-/// and the first that answers becomes current. HTTP error statuses are answers and are not retried elsewhere.
-/// A request that timed out may still have been applied by the member that timed out: a put sent again is
-/// harmless, a transaction sent again may report `succeeded == false` against its own first write.
+/// values are Swift strings sent as UTF-8 bytes.
+///
+/// Failover: a request goes to the endpoint that answered last. When that one cannot be reached, or answers
+/// that it cannot serve now (503 / gRPC code 14: "no leader", "leader changed", "request timed out"), the
+/// next endpoint gets the request at once; when it is merely silent for `hedgeDelay` (a hung member, or a
+/// follower whose proposal went to a leader that just died and will time out only after etcd's 7 s), the next
+/// endpoint gets the same request beside it, and the first usable answer wins (the others are cancelled).
+/// This goes round the endpoints until `requestTimeout`, pausing longer between rounds in which every member
+/// failed (quorum lost). Every request asks etcd to refuse at once when the member has no leader
+/// (`Grpc-Metadata-hasleader`), so a member cut off from the majority answers "no leader" instead of hanging.
+/// Members that failed or stayed silent are tried last for a while. Other HTTP error statuses are answers.
+///
+/// A request sent twice may be applied twice: a put again is harmless; a lease grant again leaves an unused
+/// lease that expires after its TTL; a transaction again may report `succeeded == false` against its own
+/// first write, so a compare-and-swap that "lost" after a failover should re-read before concluding someone
+/// else won. `compact` is never hedged.
 /// With `credentials`, the client authenticates on first use and once more whenever etcd refuses its token
 /// (401, e.g. an expired simple token).
 public final class EtcdClient: Sendable {
     /// The base URLs, in the order they are tried, e.g. `http://127.0.0.1:2379`.
     public let endpoints: [String]
+    /// Bounds each request, all its attempts on all endpoints together (watches are not bounded).
     public let requestTimeout: Duration
+    /// How long an attempt may go unanswered before the next endpoint also gets the request.
+    public let hedgeDelay: Duration
+    /// How long an endpoint that failed or stayed silent is tried after the others.
+    static let penalty = Duration.seconds(30)
     let credentials: EtcdCredentials?
     /// One connection pool per endpoint, same order as `endpoints`.
     let clients: [HTTPClient]
@@ -31,21 +47,26 @@ public final class EtcdClient: Sendable {
         var current = 0
         /// The auth token in use; `""` when etcd said authentication is not enabled.
         var token: String?
+        /// Endpoints that failed or stayed silent lately → until when they are tried last.
+        var penalized: [Int: ContinuousClock.Instant] = [:]
     }
 
     /// - Parameters:
     ///   - endpoints: base URLs such as `http://127.0.0.1:2379` (a bare `host:port` means `http://`).
     ///   - tls: CA, client certificate and key for `https://` endpoints.
     ///   - credentials: an etcd user, when etcd has authentication enabled.
-    ///   - requestTimeout: bounds each request to one endpoint (watches are not bounded).
+    ///   - requestTimeout: bounds each request, failover included (watches are not bounded).
+    ///   - hedgeDelay: how long an attempt may go unanswered before the next endpoint also gets the request;
+    ///     at most a quarter of `requestTimeout`. A healthy etcd answers in milliseconds.
     public init(
         endpoints: [String], tls: TLSFiles? = nil, credentials: EtcdCredentials? = nil,
-        requestTimeout: Duration = .seconds(5)
+        requestTimeout: Duration = .seconds(5), hedgeDelay: Duration = .milliseconds(250)
     ) {
         let normalized = endpoints.map(Self.normalize).filter { !$0.isEmpty }
         self.endpoints = normalized
         self.credentials = credentials
         self.requestTimeout = requestTimeout
+        self.hedgeDelay = min(hedgeDelay, requestTimeout / 4)
         self.clients = normalized.map { HTTPClient(endpoint: .url($0), tls: tls) }
     }
 
@@ -67,21 +88,22 @@ public final class EtcdClient: Sendable {
     /// Posts a JSON body to a gateway path and decodes the 2xx answer. Authenticates first when needed, and
     /// once more when etcd refuses the token.
     func call<Response: Decodable>(
-        _ path: String, _ body: some Encodable, as type: Response.Type, accept: Set<Int> = []
+        _ path: String, _ body: some Encodable, as type: Response.Type, accept: Set<Int> = [], hedge: Bool = true
     ) async throws(EtcdError) -> Response {
-        let response = try await post(path, Self.jsonBody(body), accept: accept)
+        let response = try await post(path, Self.jsonBody(body), accept: accept, hedge: hedge)
         return try Self.decode(type, response.body, call: "POST \(path)")
     }
 
     /// Posts with authentication and failover; returns a 2xx answer (or one of `accept`), throws otherwise.
-    func post(_ path: String, _ body: Data, accept: Set<Int> = []) async throws(EtcdError) -> HTTPResponse {
+    /// Without `hedge`, an attempt is never doubled while it may still be working (a physical compaction).
+    func post(_ path: String, _ body: Data, accept: Set<Int> = [], hedge: Bool = true) async throws(EtcdError) -> HTTPResponse {
         let call = "POST \(path)"
         var token = try await currentToken()
-        var response = try await send(path, body, token: token)
+        var response = try await send(path, body, token: token, hedge: hedge)
         if credentials != nil, Self.isAuthenticationFailure(response) {
             invalidateToken(token)
             token = try await currentToken()
-            response = try await send(path, body, token: token)
+            response = try await send(path, body, token: token, hedge: hedge)
         }
         guard response.isSuccess || accept.contains(response.status) else {
             throw Self.statusError(call: call, response: response)
@@ -89,35 +111,145 @@ public final class EtcdClient: Sendable {
         return response
     }
 
-    /// One request to the current endpoint, then to each other endpoint in turn while they cannot be reached.
-    /// HTTP error statuses are answers, not reasons to fail over.
-    func send(_ path: String, _ body: Data, token: String?) async throws(EtcdError) -> HTTPResponse {
-        var request = HTTPRequest.json(.post, path, body: body, timeout: requestTimeout)
-        if let token, !token.isEmpty { request.headers["Authorization"] = token }
-        guard !clients.isEmpty else { throw .transport(call: request.summary, failures: []) }
-        let start = state.withLock { $0.current }
-        var failures: [HTTPTransportError] = []
-        for offset in 0..<clients.count {
-            let index = (start + offset) % clients.count
-            do {
-                let response = try await clients[index].send(request)
-                if offset > 0 { state.withLock { $0.current = index } }
-                return response
-            } catch let error as HTTPTransportError {
-                failures.append(error)
-            } catch {
-                failures.append(HTTPTransportError(
-                    kind: .transport(code: -1, message: "\(error)"), request: request.summary,
-                    endpoint: endpoints[index]))
-            }
-        }
-        throw .transport(call: request.summary, failures: failures)
+    /// What one attempt of a request, or the schedule's timer, reports to `send`.
+    private enum AttemptEvent: Sendable {
+        case answered(endpoint: Int, response: HTTPResponse)
+        case failed(endpoint: Int, failure: HTTPTransportError)
+        case timer(generation: Int)
     }
 
-    /// Moves on from an endpoint that could not be reached (used by watches, which do their own retries).
+    /// Sends one request with failover and hedging (see the type's doc comment and `FailoverSchedule`) and
+    /// returns the first answer that is not "try another member". Throws `.transport` with each endpoint's
+    /// last failure once `requestTimeout` has passed.
+    func send(_ path: String, _ body: Data, token: String?, hedge: Bool = true) async throws(EtcdError) -> HTTPResponse {
+        var request = HTTPRequest.json(.post, path, body: body, timeout: requestTimeout)
+        request.headers[Self.requireLeaderHeader] = "true"
+        if let token, !token.isEmpty { request.headers["Authorization"] = token }
+        guard !clients.isEmpty else { throw .transport(call: request.summary, failures: []) }
+        let started = ContinuousClock.now
+        var schedule = FailoverSchedule(
+            order: attemptOrder(now: started), hedgeDelay: hedge ? hedgeDelay : requestTimeout,
+            maximumPause: .seconds(1), now: started, deadline: started + requestTimeout)
+        let outcome = await withTaskGroup(of: AttemptEvent.self, returning: Result<HTTPResponse, EtcdError>.self) { group in
+            var failures: [Int: HTTPTransportError] = [:]
+            var sentAt: [Int: ContinuousClock.Instant] = [:]
+            var generation = 0
+            /// Carries out a step; false when the request has to give up.
+            func perform(_ step: FailoverSchedule.Step) -> Bool {
+                if case .giveUp = step { return false }
+                if case .send(let index) = step {
+                    var attempt = request
+                    attempt.timeout = max(.milliseconds(1), schedule.deadline - .now)
+                    sentAt[index] = sentAt[index] ?? .now
+                    let client = clients[index]
+                    let endpoint = endpoints[index]
+                    group.addTask {
+                        do {
+                            return .answered(endpoint: index, response: try await client.send(attempt))
+                        } catch let error as HTTPTransportError {
+                            return .failed(endpoint: index, failure: error)
+                        } catch {
+                            return .failed(endpoint: index, failure: HTTPTransportError(
+                                kind: .transport(code: -1, message: "\(error)"), request: attempt.summary, endpoint: endpoint))
+                        }
+                    }
+                }
+                generation += 1
+                let armed = generation
+                let wakeUp = schedule.wakeUp
+                group.addTask {
+                    try? await Task.sleep(until: wakeUp, clock: .continuous)
+                    return .timer(generation: armed)
+                }
+                return true
+            }
+            guard perform(schedule.start(now: started)) else {
+                return .failure(.transport(call: request.summary, failures: []))
+            }
+            while let event = await group.next() {
+                let step: FailoverSchedule.Step
+                switch event {
+                case .answered(let index, let response) where !Self.isUnavailable(response):
+                    group.cancelAll()
+                    answered(index, slow: sentAt.filter { $0.key != index && $0.value < (sentAt[index] ?? .now) }.map(\.key))
+                    return .success(response)
+                case .answered(let index, let response):
+                    failures[index] = HTTPTransportError(
+                        kind: .status(response.status, body: response.bodyText), request: request.summary,
+                        endpoint: endpoints[index])
+                    penalize(index)
+                    step = schedule.attemptFailed(now: .now)
+                case .failed(let index, let failure):
+                    failures[index] = failure
+                    penalize(index)
+                    step = schedule.attemptFailed(now: .now, refused: Self.isRefusal(failure))
+                case .timer(let armed):
+                    guard armed == generation else { continue }
+                    step = schedule.timerFired(now: .now)
+                }
+                if !perform(step) { break }
+            }
+            group.cancelAll()
+            for (index, sent) in sentAt where failures[index] == nil {
+                failures[index] = HTTPTransportError(
+                    kind: .transport(code: 28, message: "no answer within \((ContinuousClock.now - sent).wholeMilliseconds) ms"),
+                    request: request.summary, endpoint: endpoints[index])
+            }
+            return .failure(.transport(
+                call: request.summary, failures: failures.sorted { $0.key < $1.key }.map(\.value)))
+        }
+        return try outcome.get()
+    }
+
+    /// Asks etcd to refuse a request at once when the member has no leader (gRPC metadata `hasleader`,
+    /// which the gateway takes from this header), instead of waiting out its own 7 s request timeout.
+    static let requireLeaderHeader = "Grpc-Metadata-hasleader"
+
+    /// An answer that means "this member cannot serve now, another may": 503 / gRPC code 14 (no leader,
+    /// leader changed, request timed out, server stopping), or etcd's own deadline passing (500, code 2).
+    static func isUnavailable(_ response: HTTPResponse) -> Bool {
+        guard !response.isSuccess else { return false }
+        let error = GatewayError(response.body)
+        if response.status == 503 || error?.code == 14 { return true }
+        return error?.message.contains("context deadline exceeded") == true
+    }
+
+    /// Nothing listens at the endpoint: curl could not connect (CURLE_COULDNT_CONNECT, 7).
+    static func isRefusal(_ failure: HTTPTransportError) -> Bool {
+        if case .transport(7, _) = failure.kind { true } else { false }
+    }
+
+    /// The endpoints in the order a new request tries them: the current one, then the others in turn, and
+    /// endpoints that failed or stayed silent lately last.
+    func attemptOrder(now: ContinuousClock.Instant) -> [Int] {
+        let (current, penalized) = state.withLock { ($0.current, $0.penalized) }
+        let rotation = clients.indices.map { (current + $0) % clients.count }
+        let isPenalized = { (index: Int) in penalized[index].map { $0 > now } ?? false }
+        return rotation.filter { !isPenalized($0) } + rotation.filter(isPenalized)
+    }
+
+    /// `index` answered: it becomes current; `slow` (asked earlier, still silent) are tried last for a while.
+    private func answered(_ index: Int, slow: [Int]) {
+        let until = ContinuousClock.now + Self.penalty
+        state.withLock {
+            $0.current = index
+            $0.penalized[index] = nil
+            for other in slow { $0.penalized[other] = until }
+        }
+    }
+
+    private func penalize(_ index: Int) {
+        let until = ContinuousClock.now + Self.penalty
+        state.withLock { $0.penalized[index] = until }
+    }
+
+    /// Moves on from an endpoint that could not be reached or stopped answering (used by watches, which do
+    /// their own retries): the next one in `attemptOrder` becomes current.
     func endpointFailed(_ index: Int) {
         guard !clients.isEmpty else { return }
-        state.withLock { if $0.current == index { $0.current = (index + 1) % clients.count } }
+        penalize(index)
+        let next = attemptOrder(now: .now).first { $0 != index } ?? index
+        state.withLock { if $0.current == index { $0.current = next } }
     }
 
     var currentIndex: Int { state.withLock { $0.current } }

@@ -1,8 +1,14 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import HTTPTransport
 
 /// A failed call to etcd.
 public enum EtcdError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// No endpoint answered; `failures` lists each endpoint tried, in order (empty: no endpoints configured).
+    /// No endpoint answered usefully within the request timeout; `failures` holds each endpoint's last failure
+    /// (silent, refused, or an answer such as 503 "no leader"), in endpoint order (empty: no endpoints configured).
     case transport(call: String, failures: [HTTPTransportError])
     /// etcd answered with an error status; `code` (a gRPC code) and `message` are etcd's own.
     case status(call: String, status: Int, code: Int?, message: String)
@@ -17,6 +23,10 @@ public enum EtcdError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .transport(let call, let failures) where failures.isEmpty:
             "etcd: no endpoints to send \(call) to: pass --etcd URL[,URL…]"
+        case .transport(let call, let failures) where failures.contains(where: Self.saysNoLeader):
+            "etcd cannot serve \(call): "
+                + failures.map { "\($0.endpoint): \(Self.reason($0))" }.joined(separator: "; ")
+                + " (the etcd cluster has no leader: a majority of its members must run and reach each other)"
         case .transport(let call, let failures):
             "cannot reach etcd for \(call): "
                 + failures.map { "\($0.endpoint): \(Self.reason($0))" }.joined(separator: "; ")
@@ -49,7 +59,7 @@ public enum EtcdError: Error, Sendable, Hashable, CustomStringConvertible {
         if case .status(_, _, 11, _) = self { true } else { false }
     }
 
-    /// No endpoint could be reached.
+    /// No endpoint could be reached, or none could serve (quorum lost: every member answered "no leader").
     public var isUnreachable: Bool {
         if case .transport = self { true } else { false }
     }
@@ -57,8 +67,14 @@ public enum EtcdError: Error, Sendable, Hashable, CustomStringConvertible {
     private static func reason(_ error: HTTPTransportError) -> String {
         switch error.kind {
         case .transport(let code, let message): "\(message) (curl error \(code))"
-        case .status(let status, let body): "answered \(status): \(body.prefix(200))"
+        case .status(let status, let body):
+            "answered \(status): \(GatewayError(Data(body.utf8))?.message ?? String(body.prefix(200)))"
         }
+    }
+
+    /// An endpoint answered that it has no leader (503, gRPC code 14 "etcdserver: no leader").
+    private static func saysNoLeader(_ error: HTTPTransportError) -> Bool {
+        if case .status(_, let body) = error.kind { body.contains("no leader") } else { false }
     }
 
     private static func hint(status: Int, code: Int?, message: String) -> String {

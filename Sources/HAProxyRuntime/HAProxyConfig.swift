@@ -55,7 +55,9 @@ public struct HAProxyConfig: Sendable, Hashable {
 
     public init(_ text: String) {
         var sections: [Section] = []
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        // As HAProxy reads it: lines end at LF only, and words are split on bytes, not on Swift's characters
+        // (a combining mark after a tab is a word of its own to HAProxy, not part of the tab).
+        for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             let tokens = Self.tokens(of: line)
             guard let first = tokens.first else { continue }
             if Self.sectionKeywords.contains(first) {
@@ -92,14 +94,19 @@ public struct HAProxyConfig: Sendable, Hashable {
         sections.contains { $0.keyword == "defaults" && $0.lines.contains { $0.first == "default-server" } }
     }
 
-    /// Splits a line into words as HAProxy does for comparison purposes: whitespace separates, `#` outside
-    /// quotes starts a comment, quotes and backslash escapes keep their text together.
-    static func tokens(of line: Substring) -> [String] {
+    /// Splits a line into words as HAProxy does for comparison purposes: whitespace (C's `isspace`: space, tab,
+    /// CR, VT, FF) separates, `#` outside quotes starts a comment, quotes and backslash escapes keep their text
+    /// together.
+    static func tokens(of line: Substring.UnicodeScalarView) -> [String] {
         var tokens: [String] = []
-        var current = ""
+        var current = String.UnicodeScalarView()
         var inToken = false
-        var quote: Character?
+        var quote: Unicode.Scalar?
         var escaped = false
+        func finish() {
+            tokens.append(String(current))
+            current = String.UnicodeScalarView()
+        }
         for character in line {
             if escaped {
                 current.append(character)
@@ -123,10 +130,9 @@ public struct HAProxyConfig: Sendable, Hashable {
                 inToken = true
             } else if character == "#" {
                 break
-            } else if character.isWhitespace {
+            } else if " \t\r\u{0B}\u{0C}".unicodeScalars.contains(character) {
                 if inToken {
-                    tokens.append(current)
-                    current = ""
+                    finish()
                     inToken = false
                 }
             } else {
@@ -134,7 +140,7 @@ public struct HAProxyConfig: Sendable, Hashable {
                 inToken = true
             }
         }
-        if inToken { tokens.append(current) }
+        if inToken { finish() }
         return tokens
     }
 }

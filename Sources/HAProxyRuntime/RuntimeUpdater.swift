@@ -81,7 +81,23 @@ public struct RuntimeUpdater: Sendable {
     /// unless the line says `disabled`.
     private func add(_ server: HAProxyConfig.Server, to backend: String) throws {
         let reference = "\(backend)/\(server.name)"
-        let answer = try socket.execute(AdminCommand(["add", "server", reference, server.address] + server.parameters))
+        let command = try AdminCommand(["add", "server", reference, server.address] + server.parameters)
+        var answer = try socket.execute(command)
+        if answer.hasPrefix("Already exists") {
+            // The same server, removed a moment ago, still waits in maintenance for its idle connections to
+            // close: deleted now if it can go, else taken back at the new address.
+            let deletion = try socket.execute(AdminCommand(["del", "server", reference]))
+            if Self.isDeleted(deletion) {
+                answer = try socket.execute(command)
+            } else if deletion.contains("connections attached"), let address = SocketAddress(server.address) {
+                answer = try socket.execute(
+                    AdminCommand(["set", "server", reference, "addr", address.host, "port", "\(address.port)"]))
+                guard answer.contains("changed from") || answer.contains("no need to change") else {
+                    throw Refusal(command: "set server \(reference) addr", answer: answer)
+                }
+                answer = "New server registered"
+            }
+        }
         guard answer.hasPrefix("New server registered") else { throw Refusal(command: "add server \(reference)", answer: answer) }
         if server.parameters.contains("check") {
             try expectSilence(["enable", "health", reference])
@@ -96,8 +112,11 @@ public struct RuntimeUpdater: Sendable {
 
     /// True when the server is gone (deleted now, or not there at all).
     private func delete(_ reference: ServerReference) throws -> Bool {
-        let answer = try socket.execute(AdminCommand(["del", "server", reference.description]))
-        return answer.hasPrefix("Server deleted") || answer.hasPrefix("No such server")
+        Self.isDeleted(try socket.execute(AdminCommand(["del", "server", reference.description])))
+    }
+
+    private static func isDeleted(_ answer: String) -> Bool {
+        answer.hasPrefix("Server deleted") || answer.hasPrefix("No such server")
     }
 
     private func expectSilence(_ tokens: [String]) throws {

@@ -18,14 +18,15 @@ public enum ManifestLoader {
     public static let maxFileSize = 1 << 20
 
     /// Parses one manifest's text. `path` is used in messages only.
-    public static func parse(_ text: String, path: String) -> ManifestFile {
-        parse(text, path: path, contentDigest: digest(of: text.utf8))
+    /// Fields `policy` refuses are problems like any other (the agent then leaves the app as it was).
+    public static func parse(_ text: String, path: String, policy: ManifestPolicy = .unrestricted) -> ManifestFile {
+        parse(text, path: path, contentDigest: digest(of: text.utf8), policy: policy)
     }
 
     /// Loads every manifest file in a directory (sorted by filename), checking duplicate names across files
     /// (a later duplicate becomes a failure of its file). Throws a ``ManifestProblem`` only when the
     /// directory cannot be read; its message says which directory and why.
-    public static func loadDirectory(_ directory: String) throws -> [ManifestFile] {
+    public static func loadDirectory(_ directory: String, policy: ManifestPolicy = .unrestricted) throws -> [ManifestFile] {
         let fileManager = FileManager.default
         guard let isDirectory = Self.isDirectory(directory) else {
             throw ManifestProblem(
@@ -54,7 +55,7 @@ public enum ManifestLoader {
         for name in names.filter(isManifestFileName).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let path = joined(directory, name)
             if Self.isDirectory(path) == true { continue }
-            files.append(loadFile(at: path))
+            files.append(loadFile(at: path, policy: policy))
         }
         markDuplicateNames(in: &files)
         return files
@@ -69,7 +70,7 @@ public enum ManifestLoader {
 
     // MARK: - Internals
 
-    static func parse(_ text: String, path: String, contentDigest: String) -> ManifestFile {
+    static func parse(_ text: String, path: String, contentDigest: String, policy: ManifestPolicy) -> ManifestFile {
         func failed(_ problems: [ManifestProblem], declaredName: String? = nil) -> ManifestFile {
             ManifestFile(
                 path: path, result: .failure(ManifestFileError(problems: problems)),
@@ -78,16 +79,18 @@ public enum ManifestLoader {
         }
         switch YAMLComposer.compose(text) {
         case .empty:
-            return failed([ManifestProblem(
+            var file = failed([ManifestProblem(
                 file: path,
                 message: "the file is empty; a manifest needs at least `name`, `image` and `replicas`, e.g. "
                     + "`name: web`, `image: hecd-demo:1`, `replicas: 1` on lines of their own "
                     + "(delete the file to remove the app)"
             )])
+            file.isEmpty = true
+            return file
         case let .failure(line, column, message):
             return failed([ManifestProblem(file: path, line: line, column: column, message: message)])
         case let .document(root, repeatedKeys):
-            var validator = ManifestValidator(path: path, repeatedKeys: repeatedKeys)
+            var validator = ManifestValidator(path: path, repeatedKeys: repeatedKeys, policy: policy)
             let spec = validator.validate(root)
             var file: ManifestFile
             if let spec {
@@ -100,7 +103,7 @@ public enum ManifestLoader {
         }
     }
 
-    private static func loadFile(at path: String) -> ManifestFile {
+    private static func loadFile(at path: String, policy: ManifestPolicy) -> ManifestFile {
         func unreadable(_ message: String, digest: String) -> ManifestFile {
             ManifestFile(
                 path: path, result: .failure(ManifestFileError(problems: [ManifestProblem(file: path, message: message)])),
@@ -135,7 +138,7 @@ public enum ManifestLoader {
         guard let text = String(validating: data, as: UTF8.self) else {
             return unreadable("is not UTF-8 text; save it as UTF-8", digest: digest)
         }
-        return parse(text, path: path, contentDigest: digest)
+        return parse(text, path: path, contentDigest: digest, policy: policy)
     }
 
     /// The second and later files declaring a name already declared fail, pointing at the first.

@@ -31,6 +31,9 @@ public struct ManifestFile: Sendable, Hashable {
     public var contentDigest: String
     /// The line of the `name` value, so a duplicate in a later file can point at this one.
     var declaredNameLine: Int?
+    /// The file holds nothing (or only comments and blank lines): often a file caught between the truncate
+    /// and the write of an in-place save (`cat > web.yaml`).
+    public var isEmpty = false
 
     public init(
         path: String,

@@ -4,10 +4,11 @@ import Primitives
 /// Checks a composed manifest against the schema, collecting every problem with its line and field path.
 struct ManifestValidator {
     static let rootFields = [
-        "name", "image", "replicas", "port", "command", "env", "labels", "stop_timeout", "register", "health",
-    ]
+        "name", "image", "replicas", "port", "ports", "command", "env", "labels", "stop_timeout", "register", "health",
+        "placement",
+    ] + containerFields
     static let registerFields = ["prefix", "drain"]
-    static let healthFields = ["http"]
+    static let healthFields = ["http", "tcp", "interval", "timeout", "retries", "start_period"]
     static let maxNameLength = 63
     static let maxReplicas = 1000
     static let maxStopTimeout = 3600
@@ -20,6 +21,10 @@ struct ManifestValidator {
 
     /// The file, for messages.
     let path: String
+    /// What the agent lets a manifest do to its host.
+    let policy: ManifestPolicy
+    /// Where the fields the policy looks at are, for its messages.
+    var fieldMarks: [String: Mark] = [:]
     /// Placeholders the composer wrote for keys repeated in one mapping.
     let repeatedKeys: [String: RepeatedKey]
     private(set) var problems: [ManifestProblem] = []
@@ -27,8 +32,9 @@ struct ManifestValidator {
     private(set) var declaredName: String?
     private(set) var declaredNameLine: Int?
 
-    init(path: String, repeatedKeys: [String: RepeatedKey] = [:]) {
+    init(path: String, repeatedKeys: [String: RepeatedKey] = [:], policy: ManifestPolicy = .unrestricted) {
         self.path = path
+        self.policy = policy
         self.repeatedKeys = repeatedKeys
     }
 
@@ -82,6 +88,15 @@ struct ManifestValidator {
         let port = fields["port"].flatMap {
             integer($0, range: 1...65535, rule: "a port number from 1 to 65535", example: "port: 80", optional: true)
         }
+        var ports = port.map { [AppPort(number: $0)] } ?? []
+        if let portsEntry = fields["ports"] {
+            if fields["port"] != nil {
+                report("is given together with `port`; list every port under `ports` and delete `port`",
+                       field: portsEntry.path, at: portsEntry.keyMark)
+            } else {
+                ports = self.ports(portsEntry)
+            }
+        }
         let command = fields["command"].flatMap { validateCommand($0) }
         let env = fields["env"].flatMap { stringMap($0, kind: .env) } ?? [:]
         let labels = fields["labels"].flatMap { stringMap($0, kind: .labels) } ?? [:]
@@ -90,19 +105,26 @@ struct ManifestValidator {
                     rule: "a whole number of seconds from 0 to \(Self.maxStopTimeout)",
                     example: "stop_timeout: 10", optional: true)
         } ?? AppSpec.defaultStopTimeout
-        let register = fields["register"].flatMap { validateRegister($0) } ?? Registration()
+        let register = fields["register"].flatMap { validateRegister($0, ports: &ports) } ?? Registration()
         let health = fields["health"].flatMap { validateHealth($0) }
+        let options = containerOptions(fields)
+        let placement = fields["placement"].map { validatePlacement($0) } ?? Placement()
 
         guard problems.isEmpty, let name, let image, let replicas else { return nil }
-        return AppSpec(
-            name: name, image: image, replicas: replicas, port: port, command: command, env: env, labels: labels,
-            stopTimeout: stopTimeout, register: register, health: health
+        let spec = AppSpec(
+            name: name, image: image, replicas: replicas, command: command, env: env, labels: labels,
+            stopTimeout: stopTimeout, register: register, health: health, ports: ports, options: options,
+            placement: placement
         )
+        for refusal in policy.refusals(of: spec) {
+            report(refusal.message, field: refusal.field, at: fieldMarks[refusal.field])
+        }
+        return problems.isEmpty ? spec : nil
     }
 
     // MARK: - Fields
 
-    private mutating func validateName(_ entry: Entry) -> String? {
+    mutating func validateName(_ entry: Entry) -> String? {
         guard let name = text(entry, example: "name: web", optional: false) else { return nil }
         if let reason = Self.nameProblem(name) {
             var message = "\(reason), e.g. `name: web`; got \(Self.quoted(name))"
@@ -150,7 +172,7 @@ struct ManifestValidator {
         return candidate
     }
 
-    private mutating func validateImage(_ entry: Entry) -> String? {
+    mutating func validateImage(_ entry: Entry) -> String? {
         guard let image = text(entry, example: "image: hecd-demo:1", optional: false) else { return nil }
         if image.isEmpty {
             report("must not be empty; give an image reference, e.g. `image: hecd-demo:1`",
@@ -165,7 +187,7 @@ struct ManifestValidator {
         return image
     }
 
-    private mutating func validateCommand(_ entry: Entry) -> [String]? {
+    mutating func validateCommand(_ entry: Entry) -> [String]? {
         let example = #"command: ["/bin/httpd", "-f", "-p", "80"]"#
         switch entry.value {
         case .sequence(let sequence):
@@ -215,11 +237,11 @@ struct ManifestValidator {
         }
     }
 
-    private enum StringMapKind {
+    enum StringMapKind {
         case env, labels
     }
 
-    private mutating func stringMap(_ entry: Entry, kind: StringMapKind) -> [String: String]? {
+    mutating func stringMap(_ entry: Entry, kind: StringMapKind) -> [String: String]? {
         let example = kind == .env ? "env: {GREETING: hello}" : "labels: {team: web}"
         guard case .mapping(let mapping) = entry.value else {
             if entry.value.isNull { return [:] }
@@ -282,10 +304,14 @@ struct ManifestValidator {
         return nil
     }
 
-    private mutating func validateRegister(_ entry: Entry) -> Registration? {
+    mutating func validateRegister(_ entry: Entry, ports: inout [AppPort]) -> Registration? {
+        if case .sequence(let sequence) = entry.value {
+            return registerList(entry, sequence: sequence, ports: &ports)
+        }
         guard case .mapping(let mapping) = entry.value else {
             if entry.value.isNull { return Registration() }
-            reportWrongType(entry, expected: "a mapping", example: "register: {prefix: /app/servers}", optional: true)
+            reportWrongType(entry, expected: "a mapping, or a list of `{port, prefix}`",
+                            example: "register: {prefix: /app/servers}", optional: true)
             return nil
         }
         let fields = fieldsByKey(entries(of: mapping, parent: entry.path, known: Self.registerFields))
@@ -297,7 +323,7 @@ struct ManifestValidator {
         return Registration(prefix: prefix, drainSeconds: drain)
     }
 
-    private mutating func validatePrefix(_ entry: Entry) -> String? {
+    mutating func validatePrefix(_ entry: Entry) -> String? {
         guard let prefix = text(entry, example: "prefix: /app/servers", optional: true) else { return nil }
         let reason: String?
         if prefix.contains(where: \.isWhitespace) {
@@ -321,7 +347,7 @@ struct ManifestValidator {
         return nil
     }
 
-    private mutating func validateHealth(_ entry: Entry) -> HealthCheck? {
+    mutating func validateHealth(_ entry: Entry) -> HealthCheck? {
         guard case .mapping(let mapping) = entry.value else {
             if entry.value.isNull { return nil }
             if case .scalar(let scalar) = entry.value, scalar.string.hasPrefix("/") {
@@ -332,25 +358,85 @@ struct ManifestValidator {
             return nil
         }
         let fields = fieldsByKey(entries(of: mapping, parent: entry.path, known: Self.healthFields))
-        guard let httpEntry = fields["http"] else {
-            report("is missing; add the path to check under `health`, e.g. `http: /healthz`, or remove `health`",
-                   field: "\(entry.path).http", at: entry.keyMark)
+        var check = HealthCheck()
+        if let httpEntry = fields["http"] {
+            guard let http = text(httpEntry, example: "http: /healthz", optional: false) else { return nil }
+            guard http.hasPrefix("/"), !http.contains(where: \.isWhitespace) else {
+                report("must be a URL path starting with `/` and without spaces, e.g. `http: /healthz`; got \(Self.quoted(http))",
+                       field: httpEntry.path, at: httpEntry.valueMark)
+                return nil
+            }
+            check.http = http
+        }
+        if let tcpEntry = fields["tcp"] {
+            if check.http != nil {
+                report("is given together with `http`; a check is either an HTTP request or a TCP connection: keep one",
+                       field: tcpEntry.path, at: tcpEntry.keyMark)
+                return nil
+            }
+            check.tcpPort = integer(tcpEntry, range: 1...65535, rule: "the container port that must accept connections",
+                                    example: "tcp: 5432", optional: false)
+        }
+        func seconds(_ key: String, _ range: ClosedRange<Double>, example: String) -> Duration? {
+            guard let item = fields[key] else { return nil }
+            guard let value = duration(item, range: range, example: example) else { return nil }
+            return .milliseconds(Int64((value * 1000).rounded()))
+        }
+        check.interval = seconds("interval", 0.1...3600, example: "interval: 5s")
+        check.timeout = seconds("timeout", 0.1...300, example: "timeout: 2s")
+        check.startPeriod = seconds("start_period", 0...3600, example: "start_period: 30s")
+        check.retries = fields["retries"].flatMap {
+            integer($0, range: 1...100, rule: "a number of failed checks from 1 to 100", example: "retries: 3", optional: true)
+        }
+        return check
+    }
+
+    /// `5`, `2.5`, `500ms`, `5s`, `1m30s`, `1h` (Go's duration units, as compose writes them): seconds.
+    mutating func duration(_ entry: Entry, range: ClosedRange<Double>, example: String) -> Double? {
+        guard case .scalar(let scalar) = entry.value, !entry.value.isNull else {
+            reportWrongType(entry, expected: "a duration", example: example, optional: true)
             return nil
         }
-        guard let http = text(httpEntry, example: "http: /healthz", optional: false) else { return nil }
-        guard http.hasPrefix("/"), !http.contains(where: \.isWhitespace) else {
-            report("must be a URL path starting with `/` and without spaces, e.g. `http: /healthz`; got \(Self.quoted(http))",
-                   field: httpEntry.path, at: httpEntry.valueMark)
+        guard let value = Self.seconds(scalar.string), range.contains(value) else {
+            report("must be a duration from \(Self.formatted(range.lowerBound)) to \(Self.formatted(range.upperBound)) s, "
+                + "e.g. `\(example)` (units ms, s, m, h); got \(Self.quoted(scalar.string))", field: entry.path, at: entry.valueMark)
             return nil
         }
-        return HealthCheck(http: http)
+        return value
+    }
+
+    static func formatted(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// Parses a plain number of seconds or a Go duration (`1m30s`).
+    static func seconds(_ text: String) -> Double? {
+        if let plain = Double(text), plain.isFinite, !text.contains(where: \.isLetter) { return plain }
+        var rest = Substring(text)
+        var total = 0.0
+        guard !rest.isEmpty else { return nil }
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+            guard let value = Double(number) else { return nil }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            switch unit {
+            case "ms": total += value / 1000
+            case "s": total += value
+            case "m": total += value * 60
+            case "h": total += value * 3600
+            default: return nil
+            }
+        }
+        return total
     }
 
     // MARK: - Mappings
 
     /// The mapping's entries. Reports keys that are not plain text, repeated keys, and — when `known` is
     /// given — unknown keys (with a suggestion when one looks like a typo); none of those are returned.
-    private mutating func entries(of mapping: Node.Mapping, parent: String, known: [String]?) -> [Entry] {
+    mutating func entries(of mapping: Node.Mapping, parent: String, known: [String]?) -> [Entry] {
         var result: [Entry] = []
         var firstLines: [String: Int] = [:]
         for (keyNode, value) in mapping {
@@ -381,7 +467,7 @@ struct ManifestValidator {
         return result
     }
 
-    private func fieldsByKey(_ entries: [Entry]) -> [String: Entry] {
+    func fieldsByKey(_ entries: [Entry]) -> [String: Entry] {
         Dictionary(entries.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -399,7 +485,7 @@ struct ManifestValidator {
 
     // MARK: - Scalars
 
-    private mutating func required(_ entry: Entry?, field: String, example: String, missingAt mark: Mark?) -> Entry? {
+    mutating func required(_ entry: Entry?, field: String, example: String, missingAt mark: Mark?) -> Entry? {
         if entry == nil {
             report("is missing; add it, e.g. `\(example)`", field: field, at: mark)
         }
@@ -407,13 +493,13 @@ struct ManifestValidator {
     }
 
     /// The scalar's text as written, whatever YAML type it resolves to (`PORT: 80` gives `"80"`).
-    private mutating func text(_ entry: Entry, example: String, optional: Bool) -> String? {
+    mutating func text(_ entry: Entry, example: String, optional: Bool) -> String? {
         if case .scalar(let scalar) = entry.value, !entry.value.isNull { return scalar.string }
         reportWrongType(entry, expected: "text", example: example, optional: optional)
         return nil
     }
 
-    private mutating func integer(
+    mutating func integer(
         _ entry: Entry, range: ClosedRange<Int>, rule: String, example: String, optional: Bool
     ) -> Int? {
         guard case .scalar(let scalar) = entry.value, entry.value.tagName == .int else {
@@ -433,7 +519,7 @@ struct ManifestValidator {
         return value
     }
 
-    private mutating func number(
+    mutating func number(
         _ entry: Entry, range: ClosedRange<Double>, rule: String, example: String, optional: Bool
     ) -> Double? {
         guard case .scalar(let scalar) = entry.value,
@@ -453,19 +539,19 @@ struct ManifestValidator {
     }
 
     /// Decimal integers only: YAML 1.1 would also read `010` as octal and `0x10` as hex, which surprises.
-    private static func decimalInteger(_ text: String) -> Int? {
+    static func decimalInteger(_ text: String) -> Int? {
         guard looksDecimal(text) else { return nil }
         return Int(text)
     }
 
-    private static func looksDecimal(_ text: String) -> Bool {
+    static func looksDecimal(_ text: String) -> Bool {
         var digits = Substring(text)
         if let sign = digits.first, sign == "-" || sign == "+" { digits = digits.dropFirst() }
         guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return false }
         return digits == "0" || digits.first != "0"
     }
 
-    private mutating func reportWrongType(_ entry: Entry, expected: String, example: String, optional: Bool) {
+    mutating func reportWrongType(_ entry: Entry, expected: String, example: String, optional: Bool) {
         if entry.value.isNull {
             let rest = optional ? ", or delete the line to use the default" : ""
             report("has no value; give \(expected), e.g. `\(example)`\(rest)", field: entry.path, at: entry.keyMark)
@@ -481,7 +567,7 @@ struct ManifestValidator {
 
     // MARK: - Reporting
 
-    private mutating func report(_ message: String, field: String? = nil, at mark: Mark?) {
+    mutating func report(_ message: String, field: String? = nil, at mark: Mark?) {
         problems.append(ManifestProblem(file: path, line: mark?.line, column: mark?.column, field: field, message: message))
     }
 

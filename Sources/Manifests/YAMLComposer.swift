@@ -28,6 +28,36 @@ enum YAMLComposer {
     static let maxRepeatedKeys = 50
 
     static func compose(_ text: String) -> ComposedDocument {
+        let composed = composeDocument(text)
+        guard case let .failure(line?, column, message) = composed else { return composed }
+        let place = insideText(line: line, column: column, of: text)
+        return .failure(line: place.line, column: place.column, message: message)
+    }
+
+    /// libyaml places an error found at the end of the input on the line after the last one (of a file that
+    /// does not end in a line break, too); the problem is shown at the end of the last line instead, where an
+    /// editor can go. Lines are counted as libyaml counts them: LF, CR LF, a lone CR, NEL, LS and PS end a line.
+    static func insideText(line: Int, column: Int?, of text: String) -> (line: Int, column: Int?) {
+        var lines = 1
+        var lastLineLength = 0
+        var previous: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines += 1
+                lastLineLength = 0
+            default:
+                lastLineLength += 1
+            }
+            previous = scalar
+        }
+        guard line > lines else { return (max(line, 1), column) }
+        return (lines, lastLineLength + 1)
+    }
+
+    private static func composeDocument(_ text: String) -> ComposedDocument {
         var text = text
         // A byte order mark (Windows editors write one) is not YAML content once the text is decoded.
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }

@@ -5,9 +5,11 @@ import Foundation
 #endif
 import Manifests
 
-/// Docker's view of a container's lifecycle, as `GET /containers/json` reports it in `State`.
+/// Docker's view of a container's lifecycle, as `GET /containers/json` reports it in `State`, and one state
+/// of the agent's own: `stopping`, a running container the agent is deregistering and stopping (it still runs,
+/// so it still counts against the surge of a rollout, but no longer as a replica).
 public enum ContainerState: String, Sendable, Hashable {
-    case created, running, restarting, paused, exited, dead, removing
+    case created, running, restarting, paused, exited, dead, removing, stopping
 }
 
 /// A container that carries this agent's labels, as the runtime observed it.

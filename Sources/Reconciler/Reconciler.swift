@@ -72,7 +72,9 @@ extension Reconciler {
         let app = spec.name
         let replicas = max(0, spec.replicas)
 
-        let stopped = containers.filter { !$0.state.isAlive }
+        // Being stopped by the agent: neither a replica nor a container to remove, but still running.
+        let stopping = containers.filter { $0.state == .stopping }.count
+        let stopped = containers.filter { !$0.state.isAlive && $0.state != .stopping }
         accountFailures(of: app, among: stopped, now: now)
         for container in stopped {
             builder.remove(container)
@@ -88,7 +90,8 @@ extension Reconciler {
         if outdated.isEmpty {
             wanted = steadyState(current: current, replicas: replicas, into: &builder)
         } else {
-            wanted = rollout(current: current, outdated: outdated, replicas: replicas, into: &builder)
+            wanted = rollout(
+                current: current, outdated: outdated, stopping: stopping, replicas: replicas, into: &builder)
         }
 
         guard wanted > 0 else { return }
@@ -110,9 +113,11 @@ extension Reconciler {
     }
 
     /// Replaces outdated containers with a surge of one: a new container is created only while none is
-    /// starting, and an old one is retired only once its replacement is ready. Returns how many to create.
+    /// starting and no retired one is still stopping (so at most replicas + 1 run at any time), and an old one
+    /// is retired only once its replacement is ready. Returns how many to create.
     private func rollout(
-        current: [ObservedContainer], outdated: [ObservedContainer], replicas: Int, into builder: inout PlanBuilder
+        current: [ObservedContainer], outdated: [ObservedContainer], stopping: Int, replicas: Int,
+        into builder: inout PlanBuilder
     ) -> Int {
         var remaining = outdated.sorted(by: Self.outdatedRetireOrder)[...]
         let ceiling = replicas == 0 ? 0 : replicas + 1
@@ -130,12 +135,15 @@ extension Reconciler {
             builder.retire(oldest, .outdated)
             return 0
         }
+        guard current.count + remaining.count + stopping < ceiling else {
+            return 0  // A retired container still stops: the surge is in use.
+        }
         return current.count < replicas ? 1 : 0
     }
 
     /// Containers of an app no manifest declares: live ones are retired, stopped ones removed (no failure).
     private mutating func retireUndeclared(_ containers: [ObservedContainer], into builder: inout PlanBuilder) {
-        for container in containers {
+        for container in containers where container.state != .stopping {
             if container.state.isAlive {
                 builder.retire(container, .undeclared)
             } else {
@@ -255,7 +263,7 @@ extension ContainerState {
     var isAlive: Bool {
         switch self {
         case .running, .restarting, .paused: true
-        case .created, .exited, .dead, .removing: false
+        case .created, .exited, .dead, .removing, .stopping: false
         }
     }
 }

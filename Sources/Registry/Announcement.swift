@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Primitives
 
 /// What is announced at which address: the one place that decides it, as pure functions.
 ///
@@ -16,53 +10,104 @@ public enum Announcements {
     /// The registry prefix of an app that names none.
     public static func defaultPrefix(app: String) -> String { "/app/\(app)" }
 
-    /// Every running container that can be announced, with its key, value and probe target; and, per app, why
-    /// its containers cannot be announced (to be logged once).
+    /// Every running container that can be announced, one candidate per registered port, with its key, value
+    /// and how to tell it is ready; and, per app, why its containers cannot be announced (to be logged once).
     public static func candidates(_ input: AnnouncementInput) -> Candidates {
         var result = Candidates()
         for container in input.containers {
             let app = input.apps[container.app]
-            let prefix = app?.prefix ?? container.labelledPrefix ?? defaultPrefix(app: container.app)
-            let key = "\(prefix)/\(container.name)"
-            result.prefixes.insert(prefix)
-            result.owned.insert(key)
-            if let labelled = container.labelledPrefix, labelled != prefix {
+            let registrations = registrations(of: container, app: app)
+            for registration in registrations {
+                result.prefixes.insert(registration.prefix)
+                result.owned.insert("\(registration.prefix)/\(container.name)")
+            }
+            if let labelled = container.labelledPrefix {
                 result.prefixes.insert(labelled)
                 result.owned.insert("\(labelled)/\(container.name)")
             }
-            guard container.running, !container.hidden,
-                let containerPort = container.labelledPort ?? app?.port
-            else { continue }
-            let bindings = container.bindings.filter { $0.containerPort == containerPort && $0.hostPort != nil }
-            // An IPv4 binding first, as Docker lists both for `-P`.
-            guard let binding = bindings.first(where: { !($0.hostIP ?? "").contains(":") }) ?? bindings.first,
-                let hostPort = binding.hostPort
-            else { continue }
-            let bindingIP = binding.hostIP.flatMap { ["", "0.0.0.0", "::"].contains($0) ? nil : $0 }
-            guard let hostIP = input.hostIP ?? bindingIP else {
-                result.problems[container.app] = "Docker publishes its ports on all addresses, so the host IP is not known; start the agent with --host-ip IP or --host-interface NAME"
-                continue
+            for labelled in container.labelledRegistrations {
+                let prefix = labelled.prefix ?? defaultPrefix(app: container.app)
+                result.prefixes.insert(prefix)
+                result.owned.insert("\(prefix)/\(container.name)")
             }
-            guard let value = RegisteredAddress.value(hostIP: hostIP, hostPort: hostPort) else {
-                result.problems[container.app] = "\(hostIP) port \(hostPort) is not an IP address and port"
-                continue
+            guard container.running, !container.hidden else { continue }
+            // How readiness is told: the manifest's check, else Docker's HEALTHCHECK status, else a connection.
+            let dockerHealthy: Bool? = app?.hasHealthCheck == true ? nil : container.dockerHealth.map { $0 == "healthy" }
+            var probe: (host: String, port: Int)?
+            if let tcpPort = app?.healthTCPPort, let binding = binding(of: container, port: tcpPort) {
+                probe = (binding.probeHost, binding.hostPort)
             }
-            result.candidates.append(Candidate(
-                containerID: container.id, app: container.app, key: key, value: value,
-                probeHost: bindingIP ?? (binding.hostIP == "::" ? "::1" : "127.0.0.1"), probePort: hostPort,
-                healthPath: app?.healthPath))
+            for registration in registrations {
+                guard let containerPort = registration.port, let binding = binding(of: container, port: containerPort)
+                else { continue }
+                guard let hostIP = input.hostIP ?? binding.ip else {
+                    result.problems[container.app] = "Docker publishes its ports on all addresses, so the host IP is not known; start the agent with --host-ip IP or --host-interface NAME"
+                    continue
+                }
+                guard let value = RegisteredAddress.value(hostIP: hostIP, hostPort: binding.hostPort) else {
+                    result.problems[container.app] = "\(hostIP) port \(binding.hostPort) is not an IP address and port"
+                    continue
+                }
+                // Every key of a container shares one readiness check: the first registered port's, unless
+                // the manifest names a TCP port.
+                let target = probe ?? (binding.probeHost, binding.hostPort)
+                probe = target
+                result.candidates.append(Candidate(
+                    containerID: container.id, app: container.app, key: "\(registration.prefix)/\(container.name)",
+                    value: value, probeHost: target.host, probePort: target.port,
+                    healthPath: app?.healthTCPPort == nil ? app?.healthPath : nil, dockerHealthy: dockerHealthy))
+            }
         }
         return result
     }
 
-    /// The announcement once the candidates in `ready` answered their probes.
+    /// The ports a container is announced on and their prefixes: the app's registrations (a port left out
+    /// means the container's first port), else those it was created with.
+    private static func registrations(
+        of container: AnnouncementInput.Container, app: AnnouncementInput.App?
+    ) -> [(port: Int?, prefix: String)] {
+        let firstPort = container.labelledPort ?? app?.port
+        if let app {
+            return app.registrations.map { ($0.port ?? firstPort, $0.prefix ?? defaultPrefix(app: container.app)) }
+        }
+        if !container.labelledRegistrations.isEmpty {
+            return container.labelledRegistrations.map { ($0.port ?? firstPort, $0.prefix ?? defaultPrefix(app: container.app)) }
+        }
+        return [(firstPort, container.labelledPrefix ?? defaultPrefix(app: container.app))]
+    }
+
+    /// Where a container port is reachable: its published binding (IPv4 first, as Docker lists both for
+    /// `-P`), or the port itself on the host's network.
+    private static func binding(
+        of container: AnnouncementInput.Container, port: Int
+    ) -> (ip: String?, hostPort: Int, probeHost: String)? {
+        if container.hostNetwork { return (nil, port, "127.0.0.1") }
+        let bindings = container.bindings.filter { $0.containerPort == port && $0.hostPort != nil }
+        guard let binding = bindings.first(where: { !($0.hostIP ?? "").contains(":") }) ?? bindings.first,
+            let hostPort = binding.hostPort
+        else { return nil }
+        let bindingIP = binding.hostIP.flatMap { ["", "0.0.0.0", "::"].contains($0) ? nil : $0 }
+        return (bindingIP, hostPort, bindingIP ?? (binding.hostIP == "::" ? "::1" : "127.0.0.1"))
+    }
+
+    /// The announcement once the candidates in `ready` answered their probes (those that Docker's health
+    /// status decides are ready when Docker says healthy).
     public static func announcement(_ candidates: Candidates, ready: Set<String>) -> Announcement {
-        let announced = candidates.candidates.filter { ready.contains($0.containerID) }
+        let announced = candidates.candidates.filter { $0.dockerHealthy ?? ready.contains($0.containerID) }
+        var keys: [String: [String]] = [:]
+        for candidate in announced where !(keys[candidate.containerID] ?? []).contains(candidate.key) {
+            keys[candidate.containerID, default: []].append(candidate.key)
+        }
         return Announcement(
             hold: Dictionary(announced.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }),
-            keyByContainer: Dictionary(announced.map { ($0.containerID, $0.key) }, uniquingKeysWith: { first, _ in first }),
-            owned: candidates.owned, prefixes: candidates.prefixes,
-            announcedPerApp: Dictionary(grouping: announced, by: \.app).mapValues(\.count))
+            keysByContainer: keys, owned: candidates.owned, prefixes: candidates.prefixes,
+            announcedPerApp: Dictionary(grouping: Set(announced.map { ContainerOfApp(id: $0.containerID, app: $0.app) }), by: \.app)
+                .mapValues(\.count))
+    }
+
+    private struct ContainerOfApp: Hashable {
+        let id: String
+        let app: String
     }
 }
 
@@ -78,11 +123,18 @@ public struct AnnouncementInput: Sendable, Hashable {
         /// The prefix and port the container was created with (its labels), if any.
         public var labelledPrefix: String?
         public var labelledPort: Int?
+        /// Every registered port and prefix it was created with, when there were several.
+        public var labelledRegistrations: [PortPrefix]
         public var bindings: [Binding]
+        /// Docker's health status (`starting`, `healthy`, `unhealthy`) when the image has a HEALTHCHECK.
+        public var dockerHealth: String?
+        /// On the host's network: its ports are the host's, with no bindings.
+        public var hostNetwork: Bool
 
         public init(
             id: String, name: String, app: String, running: Bool, hidden: Bool = false, labelledPrefix: String? = nil,
-            labelledPort: Int? = nil, bindings: [Binding]
+            labelledPort: Int? = nil, labelledRegistrations: [PortPrefix] = [], bindings: [Binding],
+            dockerHealth: String? = nil, hostNetwork: Bool = false
         ) {
             self.id = id
             self.name = name
@@ -91,7 +143,10 @@ public struct AnnouncementInput: Sendable, Hashable {
             self.hidden = hidden
             self.labelledPrefix = labelledPrefix
             self.labelledPort = labelledPort
+            self.labelledRegistrations = labelledRegistrations
             self.bindings = bindings
+            self.dockerHealth = dockerHealth
+            self.hostNetwork = hostNetwork
         }
     }
 
@@ -108,17 +163,42 @@ public struct AnnouncementInput: Sendable, Hashable {
         }
     }
 
+    /// A registered container port (nil: the container's first port) and its prefix (nil: the app's default).
+    public struct PortPrefix: Sendable, Hashable {
+        public var port: Int?
+        public var prefix: String?
+
+        public init(port: Int?, prefix: String?) {
+            self.port = port
+            self.prefix = prefix
+        }
+    }
+
     /// What a manifest says about announcing its app.
     public struct App: Sendable, Hashable {
-        public var prefix: String?
+        /// One key per entry; never empty.
+        public var registrations: [PortPrefix]
+        /// The app's first port.
         public var port: Int?
+        /// The manifest's own readiness check: `GET path`, or a connection to a container port.
         public var healthPath: String?
+        public var healthTCPPort: Int?
+        /// Whether the manifest has a `health` check at all (it then decides, not Docker's HEALTHCHECK).
+        public var hasHealthCheck: Bool
 
-        public init(prefix: String?, port: Int?, healthPath: String? = nil) {
-            self.prefix = prefix
+        public init(
+            prefix: String?, port: Int?, healthPath: String? = nil, healthTCPPort: Int? = nil,
+            hasHealthCheck: Bool? = nil, registrations: [PortPrefix]? = nil
+        ) {
+            self.registrations = registrations.flatMap { $0.isEmpty ? nil : $0 } ?? [PortPrefix(port: nil, prefix: prefix)]
             self.port = port
             self.healthPath = healthPath
+            self.healthTCPPort = healthTCPPort
+            self.hasHealthCheck = hasHealthCheck ?? (healthPath != nil || healthTCPPort != nil)
         }
+
+        /// The first registration's prefix.
+        public var prefix: String? { registrations.first?.prefix }
     }
 
     public var containers: [Container]
@@ -145,6 +225,22 @@ public struct Candidate: Sendable, Hashable {
     public let probeHost: String
     public let probePort: Int
     public let healthPath: String?
+    /// Set when Docker's HEALTHCHECK decides readiness (true once `healthy`): no probe of hecd's own.
+    public let dockerHealthy: Bool?
+
+    public init(
+        containerID: String, app: String, key: String, value: String, probeHost: String, probePort: Int,
+        healthPath: String?, dockerHealthy: Bool? = nil
+    ) {
+        self.containerID = containerID
+        self.app = app
+        self.key = key
+        self.value = value
+        self.probeHost = probeHost
+        self.probePort = probePort
+        self.healthPath = healthPath
+        self.dockerHealthy = dockerHealthy
+    }
 }
 
 /// The result of `Announcements.candidates`.
@@ -163,8 +259,9 @@ public struct Candidates: Sendable, Hashable {
 public struct Announcement: Sendable, Hashable {
     /// The keys the registry holds: key → `host:port`.
     public let hold: [String: String]
-    /// The key of each announced container: withdrawn at once when it dies, drained before it is stopped.
-    public let keyByContainer: [String: String]
+    /// The keys of each announced container (one per registered port): withdrawn at once when it dies,
+    /// drained before it is stopped.
+    public let keysByContainer: [String: [String]]
     public let owned: Set<String>
     public let prefixes: Set<String>
     public let announcedPerApp: [String: Int]
@@ -175,10 +272,8 @@ public struct Announcement: Sendable, Hashable {
 public enum RegisteredAddress {
     public static func value(hostIP: String, hostPort: Int) -> String? {
         guard (1...65535).contains(hostPort) else { return nil }
-        var ipv4 = in_addr()
-        var ipv6 = in6_addr()
-        if !hostIP.contains(":"), inet_pton(AF_INET, hostIP, &ipv4) == 1 { return "\(hostIP):\(hostPort)" }
-        if hostIP.contains(":"), inet_pton(AF_INET6, hostIP, &ipv6) == 1 { return "[\(hostIP)]:\(hostPort)" }
+        if IPLiteral.isIPv4(hostIP) { return "\(hostIP):\(hostPort)" }
+        if IPLiteral.isIPv6(hostIP) { return "[\(hostIP)]:\(hostPort)" }
         return nil
     }
 }

@@ -41,6 +41,9 @@ public actor Registry {
     private var retryDelay = Duration.milliseconds(250)
     private var outage: String?
     private var stopped = false
+    /// Whether the agent said what to announce yet: until then nothing is synced, or the first full sync
+    /// would find nothing wanted and revoke the previous run's lease, withdrawing every key it still serves.
+    private var told = false
 
     public init(store: any RegistryStore, agentID: String, ttl: Int, hecdPrefix: String = "/hecd", logger: Logger) {
         self.store = store
@@ -53,9 +56,10 @@ public actor Registry {
     /// The refresh interval: a third of the TTL.
     public var keepAliveInterval: Duration { .milliseconds(ttl * 1000 / 3) }
 
-    /// How long one etcd request to one endpoint may take for an agent with lease `ttl` (seconds): TTL/3,
-    /// between 1 s and 5 s. A keepalive sent TTL/3 after the last one that meets a hung member then still
-    /// reaches the next endpoint before the lease runs out (TTL/3 + TTL/3 < TTL), even at `--ttl 3`.
+    /// How long one etcd request may take, failover between members included, for an agent with lease `ttl`
+    /// (seconds): TTL/3, between 1 s and 5 s. A keepalive sent TTL/3 after the last one has then succeeded or
+    /// failed before two thirds of the lease are gone, even at `--ttl 3`; a hung member costs it only the
+    /// client's hedge delay (250 ms) before another member gets the same keepalive.
     public static func requestTimeout(ttl: Int) -> Duration {
         min(.seconds(5), max(.seconds(1), .milliseconds(ttl * 1000 / 3)))
     }
@@ -70,6 +74,7 @@ public actor Registry {
         self.owned = owned
         self.prefixes.formUnion(prefixes)
         if let record { self.record = record }
+        told = true
         wake.signal()
     }
 
@@ -111,7 +116,11 @@ public actor Registry {
         while !Task.isCancelled, !stopped {
             await step()
             let now = ContinuousClock.now
-            let until = outage == nil ? nextKeepAlive : min(nextKeepAlive, now + retryDelay)
+            // In an outage the retry delay decides, but a keepalive still due later keeps its time; one already
+            // overdue must not count, or a refusing etcd (a stopped one answers in no time) would be asked again
+            // at once, forever.
+            let retry = now + retryDelay
+            let until = outage == nil ? nextKeepAlive : (nextKeepAlive > now ? min(nextKeepAlive, retry) : retry)
             await wake.wait(timeout: max(.zero, until - now))
         }
     }
@@ -137,7 +146,7 @@ public actor Registry {
         do {
             if lease == nil { try await grant() }
             if ContinuousClock.now >= nextKeepAlive { try await refresh() }
-            try await sync()
+            if told { try await sync() }
             recovered()
         } catch {
             failed(error)

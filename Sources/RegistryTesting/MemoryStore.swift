@@ -21,6 +21,8 @@ public final class MemoryStore: RegistryStore {
         var nextLease: Int64 = 0x100
         var down = false
         public var requests: [String] = []
+        /// Every request, answered or refused while down.
+        var attempts = 0
     }
 
     private let state = Mutex(State())
@@ -28,6 +30,8 @@ public final class MemoryStore: RegistryStore {
     public var keys: [String: String] { state.withLock { $0.keys.mapValues(\.value) } }
     public func lease(of key: String) -> Int64? { state.withLock { $0.keys[key]?.lease } }
     public var requests: [String] { state.withLock { $0.requests } }
+    /// How many requests were made, including those refused while the store was down.
+    public var attempts: Int { state.withLock { $0.attempts } }
     public var liveLeases: Set<Int64> { state.withLock { $0.leases } }
 
     public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
@@ -51,6 +55,7 @@ public final class MemoryStore: RegistryStore {
 
     private func request<T>(_ name: String, _ body: (inout State) throws -> T) throws -> T {
         try state.withLock { state in
+            state.attempts += 1
             guard !state.down else { throw Unreachable() }
             state.requests.append(name)
             return try body(&state)

@@ -29,9 +29,17 @@ public struct CompiledResource: Sendable {
         self.resource = resource
     }
 
-    /// Loads a confd folder and parses every template; throws every problem found.
-    public static func load(confdir: String) throws(ConfdirError) -> [CompiledResource] {
-        let resources = try ResourceLoader.load(confdir: confdir)
+    /// Loads a confd folder and parses every template; throws every problem found. A `prefix` (confd's
+    /// `-prefix`) replaces every resource's own, as in confd.
+    public static func load(confdir: String, prefix: String? = nil) throws(ConfdirError) -> [CompiledResource] {
+        var resources = try ResourceLoader.load(confdir: confdir)
+        if let prefix, !prefix.isEmpty {
+            resources = resources.map { resource in
+                var changed = resource
+                changed.prefix = KeyPath.normalizedPrefix(prefix)
+                return changed
+            }
+        }
         var compiled: [CompiledResource] = []
         var problems: [ResourceProblem] = []
         for resource in resources {

@@ -93,12 +93,18 @@ public final class ConfigRenderer: Service, Sendable {
         var reloadPending = false
         /// The entries the template refused at its last render: each is logged when it first appears.
         var rejected: Set<RejectedEntry> = []
+        /// After a failed write (a full or read-only disk): how long until the next try, doubled up to 30 s.
+        var writeRetryDelay: Duration?
     }
 
     private struct Shared {
         var cache = KeyCache()
         var scheduler: DebounceScheduler<ContinuousClock.Instant>
         var states: [ResourceState]
+        /// The next render renders every resource (`requestFullRender`).
+        var renderAll = false
+        /// When to try again the resources whose write failed (their keys may not change again for a while).
+        var retryAt: ContinuousClock.Instant?
     }
 
     private let shared: Mutex<Shared>
@@ -246,8 +252,21 @@ public final class ConfigRenderer: Service, Sendable {
         let clock = ContinuousClock()
         while true {
             try Task.checkCancellation()
-            guard let deadline = shared.withLock({ $0.scheduler.deadline }) else {
-                await wake.wait()
+            let (deadline, retryAt) = shared.withLock { ($0.scheduler.deadline, $0.retryAt) }
+            guard let deadline else {
+                if let retryAt {
+                    // A failed write is tried again then, or sooner with the next change.
+                    if clock.now < retryAt { await wake.wait(timeout: retryAt - clock.now) }
+                    if shared.withLock({ shared in
+                        guard let due = shared.retryAt, clock.now >= due else { return false }
+                        shared.retryAt = nil
+                        return true
+                    }) {
+                        _ = await renderDue(force: false)
+                    }
+                } else {
+                    await wake.wait()
+                }
                 continue
             }
             if clock.now < deadline {
@@ -261,6 +280,13 @@ public final class ConfigRenderer: Service, Sendable {
         }
     }
 
+    /// Renders every resource again at the next opportunity (SIGHUP): a destination that differs from what the
+    /// template gives (edited by hand, say) is written, checked and reloaded again; the others stay untouched.
+    public func requestFullRender() {
+        shared.withLock { $0.renderAll = true }
+        noteChange()
+    }
+
     private func noteChange() {
         shared.withLock { $0.scheduler.changed(at: ContinuousClock.now) }
         wake.signal()
@@ -270,8 +296,11 @@ public final class ConfigRenderer: Service, Sendable {
 
     /// Renders each resource whose keys changed since its last render (all with `force`), plus those whose
     /// reload failed, in order.
-    private func renderDue(force: Bool) async -> [ResourceReport] {
-        let keys = shared.withLock { $0.cache.values }
+    private func renderDue(force requested: Bool) async -> [ResourceReport] {
+        let (keys, force) = shared.withLock { shared in
+            defer { shared.renderAll = false }
+            return (shared.cache.values, requested || shared.renderAll)
+        }
         var reports: [ResourceReport] = []
         for (index, compiled) in resources.enumerated() {
             let view = compiled.resource.view(of: keys)
@@ -279,9 +308,19 @@ public final class ConfigRenderer: Service, Sendable {
             guard force || state.lastView != view || state.reloadPending else { continue }
             let outcome = await render(
                 compiled, keys: keys, keyCount: view.count, retryReload: state.reloadPending, index: index)
-            shared.withLock {
-                $0.states[index].lastView = view
-                $0.states[index].reloadPending = outcome.needsReload
+            shared.withLock { shared in
+                shared.states[index].reloadPending = outcome.needsReload
+                if case .writeFailed = outcome {
+                    // Not written: rendered again at the next try, whether or not its keys change.
+                    shared.states[index].lastView = nil
+                    let delay = min(.seconds(30), (shared.states[index].writeRetryDelay ?? .milliseconds(500)) * 2)
+                    shared.states[index].writeRetryDelay = delay
+                    let next = ContinuousClock.now + delay
+                    shared.retryAt = min(shared.retryAt ?? next, next)
+                } else {
+                    shared.states[index].lastView = view
+                    shared.states[index].writeRetryDelay = nil
+                }
             }
             let destination = compiled.resource.destinationPath(root: options.write.destinationRoot)
             switch outcome {

@@ -19,6 +19,8 @@ public struct WriteSettings: Sendable, Hashable {
     public var commandTimeout: Duration
     /// Added to this process's environment for `check_cmd` and `reload_cmd`.
     public var commandEnvironment: [String: String]
+    /// confd's `-keep-stage-file`: a staged file that `check_cmd` refused stays next to `dest` for a look.
+    public var keepStageFile = false
 
     public init(
         destinationRoot: String? = nil, noop: Bool = false, syncOnly: Bool = false,
@@ -137,7 +139,7 @@ public struct ConfigWriter: Sendable {
                 Self.substituteSource(command, stage), timeout: settings.commandTimeout,
                 environment: settings.commandEnvironment)
             guard result.succeeded else {
-                unlink(stage)
+                if !settings.keepStageFile { unlink(stage) }
                 return .checkFailed(result)
             }
             check = result

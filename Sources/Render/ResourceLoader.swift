@@ -27,7 +27,7 @@ public struct ConfdirError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum ResourceLoader {
     /// The keys a `[template]` table may hold.
     public static let templateKeys: [String] = [
-        "src", "dest", "keys", "prefix", "mode", "uid", "gid", "owner", "check_cmd", "reload_cmd",
+        "src", "dest", "keys", "prefix", "mode", "uid", "gid", "owner", "group", "check_cmd", "reload_cmd",
         "haproxy_runtime_api", "max_output", "max_steps",
     ]
 
@@ -82,6 +82,10 @@ public enum ResourceLoader {
 
     /// Parses one resource file's text. `file` is used in messages and kept in the resource.
     public static func parse(_ text: String, file: String, templatesFolder: String) throws(ConfdirError) -> TemplateResource {
+        if let problem = ResourceSyntax.check(text) {
+            throw ConfdirError(problems: [ResourceProblem(
+                file: file, line: problem.line, column: problem.column, message: problem.message)])
+        }
         let document: TOMLTable
         do {
             document = try TOMLTable(string: text)
@@ -180,6 +184,19 @@ public enum ResourceLoader {
                 switch Owner.resolve(owner) {
                 case .success(let ids): (uid, gid) = ids
                 case .failure(let message): problem("owner", message)
+                }
+            }
+        }
+        // confd's `group = "name"` (or a number): the destination's group, with uid or owner or alone.
+        if let group = string("group") {
+            if table["gid"] != nil {
+                problem("group", "give either group or gid, not both")
+            } else if let owner = string("owner"), owner.contains(":") {
+                problem("group", "give the group either in owner (user:group) or in group, not both")
+            } else {
+                switch Owner.resolve(":" + group) {
+                case .success(let ids): gid = ids.1
+                case .failure(let message): problem("group", message.replacing("owner: ", with: "group: "))
                 }
             }
         }

@@ -73,4 +73,18 @@ indirect enum Argument: Sendable {
 struct NumberLiteral: Sendable {
     var text: String
     var value: TemplateValue
+    /// The literal as an int when it is one exactly (`1.0`, `1e3`, `'a'`): Go's parser sets `IsInt` for these,
+    /// so a float literal may be passed where a function wants an int (`add 1.0 1`, `seq 1.0 2`).
+    var intValue: Int?
+
+    init(text: String, value: TemplateValue) {
+        self.text = text
+        self.value = value
+        switch value {
+        case .int(let i): intValue = i
+        case .double(let d) where d.rounded(.towardZero) == d && d >= -9.223372036854775808e18 && d < 9.223372036854775808e18:
+            intValue = Int(d)
+        default: intValue = nil
+        }
+    }
 }

@@ -17,7 +17,7 @@ extension Functions {
             return .kv(key: key, value: value)
         },
         "gets": BuiltinFunction(.exactly(1)) { context, args throws(FunctionError) in
-            .list(try glob(context.store, try args.string(0)).map { .kv(key: $0.key, value: $0.value) })
+            .list(try glob(context.store, try args.string(0)).map { .kv(key: $0.key, value: $0.value) }, kind: .kvPairs)
         },
         "getv": BuiltinFunction(.between(1, 2)) { context, args throws(FunctionError) in
             let key = try args.string(0)
@@ -26,23 +26,31 @@ extension Functions {
             throw FunctionError("key \(key) not found")
         },
         "getvs": BuiltinFunction(.exactly(1)) { context, args throws(FunctionError) in
-            .list(try glob(context.store, try args.string(0)).map(\.value).sorted(by: goLess).map { .string($0) })
+            .list(goSorted(try glob(context.store, try args.string(0)).map(\.value)).map { .string($0) }, kind: .strings)
         },
         "ls": BuiltinFunction(.exactly(1)) { context, args throws(FunctionError) in
-            .list(list(context.store, try args.string(0), directoriesOnly: false).map { .string($0) })
+            .list(list(context.store, try args.string(0), directoriesOnly: false).map { .string($0) }, kind: .strings)
         },
         "lsdir": BuiltinFunction(.exactly(1)) { context, args throws(FunctionError) in
-            .list(list(context.store, try args.string(0), directoriesOnly: true).map { .string($0) })
+            .list(list(context.store, try args.string(0), directoriesOnly: true).map { .string($0) }, kind: .strings)
         },
 
         // Paths and strings.
         "base": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in .string(GoPath.base(try args.string(0))) },
         "dir": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in .string(GoPath.dir(try args.string(0))) },
-        "split": BuiltinFunction(.exactly(2)) { _, args throws(FunctionError) in
-            .list(GoStrings.split(try args.string(0), separator: try args.string(1)).map { .string($0) })
+        "split": BuiltinFunction(.exactly(2), spendsPerValue: true) { context, args throws(FunctionError) in
+            let text = try args.string(0)
+            let separator = try args.string(1)
+            try context.budget.build(GoStrings.splitCount(text, separator: separator), "pieces")
+            return .list(GoStrings.split(text, separator: separator).map { .string($0) }, kind: .strings)
         },
-        "join": BuiltinFunction(.exactly(2)) { _, args throws(FunctionError) in
-            .string(try args.strings(0).joined(separator: try args.string(1)))
+        "join": BuiltinFunction(.exactly(2)) { context, args throws(FunctionError) in
+            let items = try args.strings(0)
+            let separator = try args.string(1)
+            let itemBytes = items.reduce(0) { $0 + $1.utf8.count }
+            let (separatorBytes, overflow) = max(0, items.count - 1).multipliedReportingOverflow(by: separator.utf8.count)
+            try context.budget.fit(overflow ? Int.max : itemBytes + separatorBytes)
+            return .string(items.joined(separator: separator))
         },
         "toUpper": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
             .string(GoStrings.mapCase(try args.string(0), upper: true))
@@ -53,8 +61,10 @@ extension Functions {
         "contains": BuiltinFunction(.exactly(2)) { _, args throws(FunctionError) in
             .bool(GoStrings.contains(try args.string(0), try args.string(1)))
         },
-        "replace": BuiltinFunction(.exactly(4)) { _, args throws(FunctionError) in
-            .string(GoStrings.replace(try args.string(0), old: try args.string(1), new: try args.string(2), count: try args.int(3)))
+        "replace": BuiltinFunction(.exactly(4)) { context, args throws(FunctionError) in
+            let (text, old, new, count) = (try args.string(0), try args.string(1), try args.string(2), try args.int(3))
+            try context.budget.fit(GoStrings.replacedByteCount(text, old: old, new: new, count: count))
+            return .string(GoStrings.replace(text, old: old, new: new, count: count))
         },
         "trimSuffix": BuiltinFunction(.exactly(2)) { _, args throws(FunctionError) in
             .string(GoStrings.trimSuffix(try args.string(0), try args.string(1)))
@@ -67,20 +77,20 @@ extension Functions {
         },
 
         // Data.
-        "json": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            let value = try GoJSON.decode(try args.string(0))
+        "json": BuiltinFunction(.exactly(1), spendsPerValue: true) { context, args throws(FunctionError) in
+            let value = try GoJSON.decode(try args.string(0), budget: context.budget)
             switch value {
             case .map: return value
-            case .null: return .map([:])
+            case .null: return .map([:], isNil: true)
             default:
                 throw FunctionError("json: cannot unmarshal \(GoJSON.kindName(value)) into Go value of type map[string]interface {}")
             }
         },
-        "jsonArray": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            let value = try GoJSON.decode(try args.string(0))
+        "jsonArray": BuiltinFunction(.exactly(1), spendsPerValue: true) { context, args throws(FunctionError) in
+            let value = try GoJSON.decode(try args.string(0), budget: context.budget)
             switch value {
             case .list: return value
-            case .null: return .list([])
+            case .null: return .list([], isNil: true)
             default:
                 throw FunctionError("json: cannot unmarshal \(GoJSON.kindName(value)) into Go value of type []interface {}")
             }
@@ -124,28 +134,41 @@ extension Functions {
         },
 
         // Lists.
+        // confd's Reverse: a type switch on []string and []memkv.KVPair, which it reverses in place (the executor
+        // writes the result back into a variable passed as the argument); anything else, a KVPairs from gets, a
+        // []int from seq or a jsonArray included, is returned as it is.
         "reverse": BuiltinFunction(.exactly(1)) { _, args in
-            if case .list(let items) = args[0] { return .list(items.reversed()) }
+            if case .list(let items, let kind, let isNil) = args[0], kind == .strings || kind == .kvPairSlice {
+                return .list(items.reversed(), kind: kind, isNil: isNil)
+            }
             return args[0]
         },
         "sortByLength": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            .list(stableSorted(try args.strings(0)) { $0.utf8.count < $1.utf8.count }.map { .string($0) })
+            var values = try args.strings(0)
+            GoSort.sort(&values) { $0.utf8.count < $1.utf8.count }
+            if case .list(_, _, true) = args[0] { return args[0] }
+            return .list(values.map { .string($0) }, kind: .strings)
         },
         "sortKVByLength": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            guard case .list(let items) = args[0] else { throw args.mismatch(0, "[]memkv.KVPair") }
+            guard case .list(let items, let kind, _) = args[0], kind == .kvPairs || kind == .kvPairSlice || items.isEmpty && kind == .interfaces else {
+                throw args.mismatch(0, "[]memkv.KVPair")
+            }
             var pairs: [(key: String, value: String)] = []
             for item in items {
                 guard case .kv(let key, let value) = item else { throw args.mismatch(0, "[]memkv.KVPair") }
                 pairs.append((key, value))
             }
-            return .list(stableSorted(pairs) { $0.key.utf8.count < $1.key.utf8.count }.map { .kv(key: $0.key, value: $0.value) })
+            GoSort.sort(&pairs) { $0.key.utf8.count < $1.key.utf8.count }
+            return .list(pairs.map { .kv(key: $0.key, value: $0.value) }, kind: .kvPairSlice)
         },
-        "seq": BuiltinFunction(.exactly(2)) { _, args throws(FunctionError) in
+        "seq": BuiltinFunction(.exactly(2), spendsPerValue: true) { context, args throws(FunctionError) in
             let first = try args.int(0)
             let last = try args.int(1)
-            guard first <= last else { return .list([]) }
-            guard last - first < 10_000_000 else { throw FunctionError("sequence from \(first) to \(last) is too long") }
-            return .list((first...last).map { .int($0) })
+            guard first <= last else { return .list([], kind: .ints, isNil: true) }
+            let (span, overflow) = last.subtractingReportingOverflow(first)
+            guard !overflow, span < 10_000_000 else { throw FunctionError("sequence from \(first) to \(last) is too long") }
+            try context.budget.build(span + 1, "numbers")
+            return .list((first...last).map { .int($0) }, kind: .ints)
         },
 
         // Arithmetic on ints (Go's wrapping semantics; division by zero is an error).
@@ -165,18 +188,22 @@ extension Functions {
 
         // DNS.
         "lookupIP": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            .list(DNS.lookupIP(try args.string(0)).map { .string($0) })
+            // confd's LookupIP returns nil when the lookup fails, LookupIPV4 and V6 nil when nothing matches.
+            let addresses = DNS.lookupIP(try args.string(0))
+            return .list(addresses.map { .string($0) }, kind: .strings, isNil: addresses.isEmpty)
         },
         "lookupIPV4": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            .list(DNS.lookupIP(try args.string(0)).filter { $0.contains(".") }.map { .string($0) })
+            let addresses = DNS.lookupIP(try args.string(0)).filter { $0.contains(".") }
+            return .list(addresses.map { .string($0) }, kind: .strings, isNil: addresses.isEmpty)
         },
         "lookupIPV6": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
-            .list(DNS.lookupIP(try args.string(0)).filter { $0.contains(":") }.map { .string($0) })
+            let addresses = DNS.lookupIP(try args.string(0)).filter { $0.contains(":") }
+            return .list(addresses.map { .string($0) }, kind: .strings, isNil: addresses.isEmpty)
         },
         "lookupSRV": BuiltinFunction(.exactly(3)) { _, args throws(FunctionError) in
             do {
                 let records = try DNS.lookupSRV(service: try args.string(0), proto: try args.string(1), name: try args.string(2))
-                return .list(records.map(\.templateValue))
+                return .list(records.map(\.templateValue), kind: .srvRecords)
             } catch let error as FunctionError {
                 throw error
             } catch {
@@ -187,16 +214,24 @@ extension Functions {
 
     /// Entries matching a `path.Match` glob, sorted by key; only the glob's literal prefix is listed.
     static func glob(_ store: any TemplateStore, _ pattern: String) throws(FunctionError) -> [(key: String, value: String)] {
+        let prefix = GoPath.literalPrefix(pattern)
+        // The usual pattern, `/app/servers/*`: a literal folder and one star, which matches every key below
+        // the folder whose rest has no `/` (what path.Match gives, without matching key by key).
+        if pattern.utf8.count == prefix.utf8.count + 1, pattern.utf8.last == UInt8(ascii: "*") {
+            let skip = prefix.utf8.count
+            return store.entries(withPrefix: prefix).filter { !$0.key.utf8.dropFirst(skip).contains(UInt8(ascii: "/")) }
+        }
         var matches: [(key: String, value: String)] = []
-        for entry in store.entries(withPrefix: GoPath.literalPrefix(pattern)) {
+        for entry in store.entries(withPrefix: prefix) {
             do {
                 if try GoPath.match(pattern, entry.key) { matches.append(entry) }
             } catch {
                 throw FunctionError("syntax error in pattern")
             }
         }
-        if !matches.isEmpty { return matches }
-        // Go reports a malformed pattern even when nothing was there to match.
+        // memkv matches the pattern against each key, so a malformed pattern is an error as soon as there is a
+        // key, matching or not, and none in an empty store.
+        if !matches.isEmpty || store.isEmpty { return matches }
         do {
             _ = try GoPath.match(pattern, "")
         } catch {
@@ -205,32 +240,65 @@ extension Functions {
         return matches
     }
 
-    /// memkv's List/ListDir: sorted unique names of the children of `path`; with `directoriesOnly`, only
-    /// children that have keys beneath them. An exact key `path` lists its own base name, as memkv does.
+    /// memkv's List (`ls`) and ListDir (`lsdir`), step by step: sorted unique names. `ls` takes, for each key
+    /// whose parent folder is `path` cleaned or below it, the first part of the key once the raw `path` is cut
+    /// off (so `/app//` and `/app/servers/..` give what memkv gives), and an exact key `path` lists its base
+    /// name; `lsdir` takes keys that start with the raw `path` and lists the folder names below the cleaned one.
     static func list(_ store: any TemplateStore, _ path: String, directoriesOnly: Bool) -> [String] {
-        let cleaned = GoPath.clean(path)
-        let prefix = cleaned == "/" ? "/" : cleaned + "/"
-        var names = Set<String>()
-        if !directoriesOnly, store.get(path) != nil { names.insert(GoPath.base(path)) }
-        let prefixLength = prefix.utf8.count
-        for entry in store.entries(withPrefix: prefix) {
-            let rest = Array(entry.key.utf8.dropFirst(prefixLength))
-            if let slash = rest.firstIndex(of: UInt8(ascii: "/")) {
-                names.insert(String(decoding: rest[..<slash], as: UTF8.self))
-            } else if !directoriesOnly {
-                names.insert(String(decoding: rest, as: UTF8.self))
+        // The common case, a clean path other than the root over clean keys, by bytes (what memkv's steps
+        // come to there): the part after `path/`, for lsdir only when more follows it.
+        if path != "/", GoPath.isCleanAbsolute(path) {
+            let prefix = path + "/"
+            let prefixLength = prefix.utf8.count
+            var names = Set<String>()
+            var exceptions: [(key: String, value: String)] = []
+            for entry in store.entries(withPrefix: directoriesOnly ? path : prefix) {
+                guard GoPath.isCleanAbsolute(entry.key) else {
+                    exceptions.append(entry)
+                    continue
+                }
+                guard entry.key.utf8.starts(with: prefix.utf8) else { continue }
+                let rest = entry.key.utf8.dropFirst(prefixLength)
+                if let slash = rest.firstIndex(of: UInt8(ascii: "/")) {
+                    names.insert(String(decoding: rest[..<slash], as: UTF8.self))
+                } else if !directoriesOnly {
+                    names.insert(String(decoding: rest, as: UTF8.self))
+                }
             }
+            if !directoriesOnly, store.get(path) != nil { names.insert(GoPath.base(path)) }
+            if exceptions.isEmpty { return goSorted(Array(names)) }
         }
-        return names.sorted(by: goLess)
+        return listStepByStep(store, path, directoriesOnly: directoriesOnly)
     }
 
-    private static func stableSorted<T>(_ items: [T], by less: (T, T) -> Bool) -> [T] {
-        items.enumerated().sorted { a, b in
-            if less(a.element, b.element) { return true }
-            if less(b.element, a.element) { return false }
-            return a.offset < b.offset
-        }.map(\.element)
+    /// memkv's steps for any path and any keys.
+    static func listStepByStep(_ store: any TemplateStore, _ path: String, directoriesOnly: Bool) -> [String] {
+        let prefixTerms = GoPath.clean(path).split(separator: "/", omittingEmptySubsequences: false)
+        func underPrefix(_ key: String) -> [Substring]? {
+            let terms = GoPath.clean(GoPath.dir(key)).split(separator: "/", omittingEmptySubsequences: false)
+            guard terms.count >= prefixTerms.count, terms.prefix(prefixTerms.count).elementsEqual(prefixTerms) else { return nil }
+            return terms
+        }
+        var names = Set<String>()
+        if directoriesOnly {
+            for entry in store.entries(withPrefix: path) {
+                if let terms = underPrefix(entry.key), terms.count - prefixTerms.count >= 1 {
+                    names.insert(String(terms[prefixTerms.count]))
+                }
+            }
+        } else {
+            // Every key: one that is not clean (`/./app/x`) can be below the path without starting with it.
+            for entry in store.all() where entry.key != path && underPrefix(entry.key) != nil {
+                var rest = Substring(entry.key)
+                if rest.hasPrefix(path) { rest = rest.dropFirst(path.count) }
+                if rest.hasPrefix("/") { rest = rest.dropFirst() }
+                names.insert(String(rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]))
+            }
+            if store.get(path) != nil { names.insert(GoPath.base(path)) }
+        }
+        return goSorted(Array(names))
     }
+
 }
 
 /// Go's `base64.StdEncoding.DecodeString`: padding required, CR/LF ignored, Go's error message.

@@ -13,8 +13,16 @@ struct Executor {
 
     private enum Flow { case normal, breakLoop, continueLoop }
 
-    /// A piped-in final argument (present even when it is "no value").
-    private struct Final { var value: Value }
+    /// A piped-in final argument (present even when it is "no value"), and the variable it was read from when
+    /// the command before was a bare `$x` (for the functions that sort in place).
+    private struct Final {
+        var value: Value
+        var variable: String? = nil
+    }
+
+    /// confd's functions that sort or reverse their slice argument in place: a variable passed to them sees
+    /// the change, as in Go, where the variable holds the same backing array.
+    private static let inPlaceFunctions: Set<String> = ["reverse", "sortByLength", "sortKVByLength"]
 
     private static let maximumDepth = 200
 
@@ -22,32 +30,26 @@ struct Executor {
     let templates: [String: [Node]]
     let extraFunctions: [String: TemplateFunction]
     let context: FunctionContext
-    let limits: RenderLimits
+    private var limits: RenderLimits { context.budget.limits }
     private var variables: [(name: String, value: Value)] = []
     private var depth = 0
     private(set) var output = ""
     private var outputBytes = 0
-    private var steps = 0
     /// The action being executed, for budget errors raised while writing text.
     private var position = SourcePosition(line: 1, column: 1)
 
-    init(
-        name: String, templates: [String: [Node]], extraFunctions: [String: TemplateFunction], context: FunctionContext,
-        limits: RenderLimits = RenderLimits()
-    ) {
+    init(name: String, templates: [String: [Node]], extraFunctions: [String: TemplateFunction], context: FunctionContext) {
         self.name = name
         self.templates = templates
         self.extraFunctions = extraFunctions
         self.context = context
-        self.limits = limits
     }
 
     // MARK: Budget
 
     /// Counts `count` steps against `limits.maxSteps`.
     private mutating func spend(_ count: Int = 1) throws(TemplateError) {
-        steps += count
-        if steps > limits.maxSteps {
+        if !context.budget.spend(count) {
             throw error(position, "the render took more than \(limits.maxSteps) steps (its max_steps budget); stopped here, is the template looping or recursing without end?")
         }
     }
@@ -63,17 +65,36 @@ struct Executor {
 
     /// A function's result must fit the output budget too (a string doubled at each recursion never reaches
     /// the output before it is huge); a list spends one step per element.
-    private mutating func checkResult(_ value: Value, of function: String, at position: SourcePosition) throws(TemplateError) -> Value {
+    private mutating func checkResult(
+        _ value: Value, of function: String, at position: SourcePosition, countedItsValues: Bool = false
+    ) throws(TemplateError) -> Value {
         switch value {
         case .string(let text)? where text.utf8.count > limits.maxOutputBytes:
             throw error(position, "\(function): its result of \(text.utf8.count) bytes is larger than the render's max_output budget (\(limits.maxOutputBytes) bytes)")
-        case .list(let items)?:
+        case .string(let text)?:
+            self.position = position
+            try spend(text.utf8.count / RenderLimits.resultBytesPerStep)
+        case .list(let items, _, _)? where !countedItsValues:
             self.position = position
             try spend(items.count)
         default:
             break
         }
         return value
+    }
+
+    /// The bytes of a function argument's strings: a string's own, and a list's strings (one level deep, as
+    /// `join` and `print` read them).
+    private static func stringBytes(in value: TemplateValue) -> Int {
+        switch value {
+        case .string(let text): text.utf8.count
+        case .list(let items, _, _):
+            items.reduce(0) { total, item in
+                if case .string(let text) = item { total + text.utf8.count } else { total }
+            }
+        case .kv(let key, let value): key.utf8.count + value.utf8.count
+        default: 0
+        }
     }
 
     mutating func run(_ nodes: [Node], data: TemplateValue) throws(TemplateError) {
@@ -170,12 +191,12 @@ struct Executor {
         }
 
         switch value {
-        case .list(let items) where !items.isEmpty:
+        case .list(let items, _, _) where !items.isEmpty:
             for (i, item) in items.enumerated() {
                 if try iterate(&self, index: .int(i), element: item) == .breakLoop { break }
             }
             return .normal
-        case .map(let map) where !map.isEmpty:
+        case .map(let map, _) where !map.isEmpty:
             for key in TemplateValue.sortedKeys(map) {
                 if try iterate(&self, index: .string(key), element: map[key]) == .breakLoop { break }
             }
@@ -221,7 +242,14 @@ struct Executor {
         var final: Final?
         for command in pipe.commands {
             value = try evalCommand(command, dot: dot, final: final)
-            final = Final(value: value)
+            // Go: "If the object has type interface{}, dig down one level to the thing inside": a nil
+            // interface becomes an invalid value, which prints as <no value> (and is nil to a function).
+            if value == .null { value = nil }
+            var variable: String?
+            if command.arguments.count == 1, case .variable(let name, let fields, _) = command.arguments[0], fields.isEmpty {
+                variable = name
+            }
+            final = Final(value: value, variable: variable)
         }
         for declaration in pipe.declarations {
             if pipe.isAssignment {
@@ -235,7 +263,7 @@ struct Executor {
 
     private mutating func evalCommand(_ command: Command, dot: Value, final: Final?) throws(TemplateError) -> Value {
         guard let first = command.arguments.first else { return nil }
-        let rest = Array(command.arguments.dropFirst())
+        let rest = command.arguments.dropFirst()
         switch first {
         case .field(let names, let position):
             return try evalFields(dot, names, args: rest, final: final, at: position, dot: dot)
@@ -262,7 +290,7 @@ struct Executor {
         }
     }
 
-    private func notAFunction(_ first: Argument, _ rest: [Argument], _ final: Final?) throws(TemplateError) {
+    private func notAFunction(_ first: Argument, _ rest: ArraySlice<Argument>, _ final: Final?) throws(TemplateError) {
         if !rest.isEmpty || final != nil {
             throw error(first.position, "can't give argument to non-function \(first.sourceText)")
         }
@@ -293,7 +321,7 @@ struct Executor {
 
     /// `.a.b.c` on `receiver`; only the last name may take arguments (a method such as `Format`).
     private mutating func evalFields(
-        _ receiver: Value, _ names: [String], args: [Argument], final: Final?, at position: SourcePosition, dot: Value
+        _ receiver: Value, _ names: [String], args: ArraySlice<Argument>, final: Final?, at position: SourcePosition, dot: Value
     ) throws(TemplateError) -> Value {
         var current = receiver
         for (i, fieldName) in names.enumerated() {
@@ -304,12 +332,12 @@ struct Executor {
     }
 
     private mutating func evalField(
-        _ receiver: Value, _ fieldName: String, args: [Argument], final: Final?, at position: SourcePosition, dot: Value
+        _ receiver: Value, _ fieldName: String, args: ArraySlice<Argument>, final: Final?, at position: SourcePosition, dot: Value
     ) throws(TemplateError) -> Value {
         guard let receiver else { return nil }
         let hasArgs = !args.isEmpty || final != nil
         switch receiver {
-        case .map(let map):
+        case .map(let map, _):
             if hasArgs { throw error(position, "\(fieldName) is not a method but has arguments") }
             return map[fieldName]
         case .kv(let key, let value) where fieldName == "Key" || fieldName == "Value":
@@ -320,7 +348,7 @@ struct Executor {
             for arg in args { values.append(try evalArgument(arg, dot: dot) ?? .null) }
             if let final { values.append(final.value ?? .null) }
             do {
-                if let result = try GoTime.method(fieldName, date, zone, values, localZone: context.timeZone) {
+                if let result = try GoTime.method(fieldName, date, zone, values, localZone: context.timeZone, environment: context.environment) {
                     return result
                 }
             } catch {
@@ -337,7 +365,7 @@ struct Executor {
     // MARK: Functions
 
     private mutating func callFunction(
-        _ function: String, args: [Argument], final: Final?, at position: SourcePosition, dot: Value
+        _ function: String, args: ArraySlice<Argument>, final: Final?, at position: SourcePosition, dot: Value
     ) throws(TemplateError) -> Value {
         let count = args.count + (final == nil ? 0 : 1)
         if extraFunctions[function] == nil, function == "and" || function == "or" {
@@ -354,11 +382,20 @@ struct Executor {
         }
         var values: [TemplateValue] = []
         values.reserveCapacity(count)
-        for arg in args { values.append(try evalArgument(arg, dot: dot) ?? .null) }
+        var literalInts: [Int?] = []
+        for (index, arg) in args.enumerated() {
+            values.append(try evalArgument(arg, dot: dot) ?? .null)
+            if case .number(let literal, _) = arg {
+                if literalInts.isEmpty { literalInts = Array(repeating: nil, count: args.count) }
+                literalInts[index] = literal.intValue
+            }
+        }
         if let final { values.append(final.value ?? .null) }
 
         self.position = position
-        try spend()
+        // A call's work grows with the strings it reads: 64 MB through `print` a thousand times is within the
+        // step count but not within any time, so big arguments spend steps before the call (see RenderLimits).
+        try spend(1 + values.reduce(0) { $0 + Self.stringBytes(in: $1) } / RenderLimits.argumentBytesPerStep)
         if let extra = extraFunctions[function] {
             do {
                 return try checkResult(try extra(values), of: function, at: position)
@@ -378,11 +415,19 @@ struct Executor {
         }
         let result: Value
         do {
-            result = try builtin.body(context, Arguments(values: values))
+            result = try builtin.body(context, Arguments(values: values, literalInts: literalInts))
         } catch {
             throw self.error(position, "\(function): \(error.message)")
         }
-        return try checkResult(result, of: function, at: position)
+        if case .list(let items, _, _)? = result, Self.inPlaceFunctions.contains(function) {
+            var source: String?
+            if let first = args.first, case .variable(let name, let fields, _) = first, fields.isEmpty { source = name }
+            if args.isEmpty { source = final?.variable }
+            if let source, case .list(_, let kind, let isNil)?? = try? variable(source, at: position) {
+                try setVariable(source, .list(items, kind: kind, isNil: isNil && items.isEmpty), at: position)
+            }
+        }
+        return try checkResult(result, of: function, at: position, countedItsValues: builtin.spendsPerValue)
     }
 
     private func error(_ position: SourcePosition, _ message: String) -> TemplateError {

@@ -16,6 +16,8 @@ struct FunctionContext {
     let timeZone: TimeZone
     /// Where `validServers`, `validNames`, `reject` and `secret` report.
     let findings: RenderFindings
+    /// The render's steps and output limit, for functions that would build large values.
+    let budget: RenderBudget
 }
 
 /// A built-in or confd function with its argument count.
@@ -40,10 +42,17 @@ struct BuiltinFunction: Sendable {
     }
 
     let arity: Arity
+    /// The function spends a step per value it builds itself (through `FunctionContext.budget`), before
+    /// building them; the executor does not count its list again.
+    let spendsPerValue: Bool
     let body: @Sendable (FunctionContext, Arguments) throws(FunctionError) -> TemplateValue
 
-    init(_ arity: Arity, _ body: @escaping @Sendable (FunctionContext, Arguments) throws(FunctionError) -> TemplateValue) {
+    init(
+        _ arity: Arity, spendsPerValue: Bool = false,
+        _ body: @escaping @Sendable (FunctionContext, Arguments) throws(FunctionError) -> TemplateValue
+    ) {
         self.arity = arity
+        self.spendsPerValue = spendsPerValue
         self.body = body
     }
 }
@@ -51,6 +60,9 @@ struct BuiltinFunction: Sendable {
 /// Typed access to a call's arguments, with Go-like messages on a type mismatch.
 struct Arguments {
     let values: [TemplateValue]
+    /// For each argument written as a number literal with an exact int value (`1.0`, `1e3`), that int: Go
+    /// passes such a literal to an `int` parameter (`add 1.0 1`), while a computed float64 is refused.
+    var literalInts: [Int?] = []
 
     var count: Int { values.count }
     subscript(_ index: Int) -> TemplateValue { values[index] }
@@ -61,12 +73,14 @@ struct Arguments {
     }
 
     func int(_ index: Int) throws(FunctionError) -> Int {
-        guard case .int(let value) = values[index] else { throw mismatch(index, "int") }
-        return value
+        if case .int(let value) = values[index] { return value }
+        if index < literalInts.count, let literal = literalInts[index] { return literal }
+        throw mismatch(index, "int")
     }
 
+    /// A `[]string` argument: Go refuses any other slice type, a `[]interface {}` of strings included.
     func strings(_ index: Int) throws(FunctionError) -> [String] {
-        guard case .list(let items) = values[index] else { throw mismatch(index, "[]string") }
+        guard case .list(let items, .strings, _) = values[index] else { throw mismatch(index, "[]string") }
         var result: [String] = []
         for item in items {
             guard case .string(let value) = item else { throw mismatch(index, "[]string") }
@@ -93,8 +107,8 @@ enum Functions {
         "len": BuiltinFunction(.exactly(1)) { _, args throws(FunctionError) in
             switch args[0] {
             case .string(let s): return .int(s.utf8.count)
-            case .list(let l): return .int(l.count)
-            case .map(let m): return .int(m.count)
+            case .list(let l, _, _): return .int(l.count)
+            case .map(let m, _): return .int(m.count)
             case .null: throw FunctionError("len of nil pointer")
             default: throw FunctionError("len of type \(args[0].goTypeName)")
             }
@@ -103,8 +117,12 @@ enum Functions {
         "slice": BuiltinFunction(.atLeast(1)) { _, args throws(FunctionError) in try slice(args.values) },
         "print": BuiltinFunction(.atLeast(0)) { _, args in .string(GoFormat.sprint(args.values)) },
         "println": BuiltinFunction(.atLeast(0)) { _, args in .string(GoFormat.sprintln(args.values)) },
-        "printf": BuiltinFunction(.atLeast(1)) { _, args throws(FunctionError) in
-            .string(GoFormat.sprintf(try args.string(0), Array(args.values.dropFirst())))
+        "printf": BuiltinFunction(.atLeast(1)) { context, args throws(FunctionError) in
+            let limit = context.budget.limits.maxOutputBytes
+            guard let text = GoFormat.sprintf(try args.string(0), Array(args.values.dropFirst()), limit: limit) else {
+                throw context.budget.tooLarge()
+            }
+            return .string(text)
         },
         "eq": BuiltinFunction(.atLeast(1)) { _, args throws(FunctionError) in
             .bool(try Comparison.eq(args[0], Array(args.values.dropFirst())))
@@ -121,17 +139,24 @@ enum Functions {
         "urlquery": BuiltinFunction(.atLeast(0)) { _, args in .string(Escaping.urlQuery(escaperInput(args.values))) },
     ]
 
-    /// Go's evalArgs for the escapers: a single string as is, anything else through `fmt.Sprint`.
+    /// Go's evalArgs for the escapers: a single string as is, anything else through `fmt.Sprint`, with each
+    /// nil first made printable, which turns it into the string "<no value>" (`{{html 1 nil}}` is `1&lt;no value&gt;`).
     private static func escaperInput(_ args: [TemplateValue]) -> String {
         if args.count == 1, case .string(let s) = args[0] { return s }
-        return GoFormat.sprint(args)
+        return GoFormat.sprint(args.map { $0 == .null ? .string("<no value>") : $0 })
+    }
+
+    /// Go's indexArg takes any int or uint kind.
+    private static func plainInt(_ value: TemplateValue) -> TemplateValue {
+        if case .namedInt(let n, _, _) = value { return .int(n) }
+        return value
     }
 
     private static func index(_ args: [TemplateValue]) throws(FunctionError) -> TemplateValue {
         var item = args[0]
-        for index in args.dropFirst() {
+        for index in args.dropFirst().map(plainInt) {
             switch item {
-            case .list(let list):
+            case .list(let list, _, _):
                 guard case .int(let i) = index else {
                     throw FunctionError("cannot index slice/array with type \(index.goTypeName)")
                 }
@@ -143,8 +168,8 @@ enum Functions {
                 }
                 let bytes = Array(s.utf8)
                 guard i >= 0, i < bytes.count else { throw FunctionError("index out of range: \(i)") }
-                item = .int(Int(bytes[i]))
-            case .map(let map):
+                item = .namedInt(Int(bytes[i]), typeName: "uint8", name: nil)
+            case .map(let map, _):
                 guard case .string(let key) = index else {
                     throw FunctionError("value has type \(index.goTypeName); should be string")
                 }
@@ -167,7 +192,7 @@ enum Functions {
         case .string(let s):
             if indexes.count == 3 { throw FunctionError("cannot 3-index slice a string") }
             length = s.utf8.count
-        case .list(let l):
+        case .list(let l, _, _):
             length = l.count
         case .null:
             throw FunctionError("slice of untyped nil")
@@ -175,7 +200,7 @@ enum Functions {
             throw FunctionError("can't slice item of type \(item.goTypeName)")
         }
         var bounds = [0, length, length]
-        for (position, index) in indexes.enumerated() {
+        for (position, index) in indexes.map(plainInt).enumerated() {
             guard case .int(let i) = index else {
                 throw FunctionError("cannot index slice/array with type \(index.goTypeName)")
             }
@@ -189,8 +214,12 @@ enum Functions {
         switch item {
         case .string(let s):
             return .string(String(decoding: Array(s.utf8)[bounds[0]..<bounds[1]], as: UTF8.self))
-        case .list(let l):
-            return .list(Array(l[bounds[0]..<bounds[1]]))
+        case .list(let l, _, _):
+            // A nil slice sliced to nothing stays nil, as in Go.
+            if case .list(_, let kind, let isNil) = item {
+                return .list(Array(l[bounds[0]..<bounds[1]]), kind: kind, isNil: isNil && bounds[0] == bounds[1])
+            }
+            return item
         default:
             return item
         }
@@ -204,14 +233,41 @@ enum Comparison {
     private static func kind(_ v: TemplateValue) -> Kind {
         switch v {
         case .bool: return .bool
-        case .int: return .int
+        case .int, .namedInt: return .int
         case .double: return .float
         case .string: return .string
         default: return .other
         }
     }
 
-    static func eq(_ first: TemplateValue, _ others: [TemplateValue]) throws(FunctionError) -> Bool {
+    /// Go's eq for slices and maps (and nil): two of one kind, or one and nil, are equal when both are nil, and
+    /// otherwise not comparable unless one is nil; a slice and a map are never comparable. Nil for anything else.
+    private static func nilComparison(_ a: TemplateValue, _ b: TemplateValue) throws(FunctionError) -> Bool? {
+        func shape(_ v: TemplateValue) -> (kind: Int, isNil: Bool)? {
+            switch v {
+            case .list(_, _, let isNil): return (1, isNil)
+            case .map(_, let isNil): return (2, isNil)
+            case .null: return (0, true)
+            default: return nil
+            }
+        }
+        guard let x = shape(a), let y = shape(b), x.kind != 0 || y.kind != 0 else { return nil }
+        if x.kind != 0, y.kind != 0, x.kind != y.kind {
+            throw FunctionError("non-comparable types \(GoFormat.value(a)): \(a.goTypeName), \(b.goTypeName): \(GoFormat.value(b))")
+        }
+        if x.isNil || y.isNil { return x.isNil == y.isNil }
+        throw FunctionError("non-comparable type \(GoFormat.value(b)): \(b.goTypeName)")
+    }
+
+    /// A named int (`time.Month`) compares as its number, as Go's basicKind says.
+    private static func number(_ value: TemplateValue) -> TemplateValue {
+        if case .namedInt(let n, _, _) = value { return .int(n) }
+        return value
+    }
+
+    static func eq(_ firstValue: TemplateValue, _ otherValues: [TemplateValue]) throws(FunctionError) -> Bool {
+        let first = number(firstValue)
+        let others = otherValues.map(number)
         guard !others.isEmpty else { throw FunctionError("missing argument for comparison") }
         let k1 = kind(first)
         for other in others {
@@ -221,6 +277,8 @@ enum Comparison {
                 if first != .null, other != .null { throw FunctionError("incompatible types for comparison") }
             } else if k1 != .other {
                 truth = first == other
+            } else if let truthOfNil = try nilComparison(first, other) {
+                truth = truthOfNil
             } else if first == .null || other == .null {
                 truth = first == other
             } else {
@@ -239,7 +297,9 @@ enum Comparison {
         return false
     }
 
-    static func lt(_ a: TemplateValue, _ b: TemplateValue) throws(FunctionError) -> Bool {
+    static func lt(_ first: TemplateValue, _ second: TemplateValue) throws(FunctionError) -> Bool {
+        let a = number(first)
+        let b = number(second)
         let k1 = kind(a)
         let k2 = kind(b)
         if k1 == .other || k2 == .other { throw FunctionError("invalid type for comparison") }

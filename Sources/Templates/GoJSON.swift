@@ -1,14 +1,21 @@
 /// Decodes JSON the way Go's `json.Unmarshal` into `interface{}` does: numbers become float64 (`.double`),
 /// objects `.map`, arrays `.list`, `null` `.null`. Error messages follow Go's wording.
 enum GoJSON {
-    static func decode(_ text: String) throws(FunctionError) -> TemplateValue {
-        var parser = JSONParser(bytes: Array(text.utf8))
+    /// Arrays and objects nested deeper are refused with Go's words ("exceeded max depth"). Go's limit is
+    /// 10,000; hecd's is lower so that parsing, printing, comparing and releasing such a value (all recursive)
+    /// stay well within a thread's stack.
+    static let maxDepth = 1000
+
+    /// Decodes `text`, spending a step of `budget` per value before the values past it are built.
+    static func decode(_ text: String, budget: RenderBudget? = nil) throws(FunctionError) -> TemplateValue {
+        var parser = JSONParser(bytes: Array(text.utf8), budget: budget)
         parser.skipSpace()
         let value = try parser.value()
         parser.skipSpace()
         if parser.index < parser.bytes.count {
             throw FunctionError("invalid character \(parser.describeCurrent()) after top-level value")
         }
+        try parser.spendUnspent()
         return value
     }
 
@@ -27,7 +34,28 @@ enum GoJSON {
 
 private struct JSONParser {
     let bytes: [UInt8]
+    let budget: RenderBudget?
     var index = 0
+    private var depth = 0
+    /// Values parsed and not yet spent from the budget (spent a batch at a time).
+    private var unspent = 0
+    private static let batch = 4096
+
+    init(bytes: [UInt8], budget: RenderBudget?) {
+        self.bytes = bytes
+        self.budget = budget
+    }
+
+    mutating func spendUnspent() throws(FunctionError) {
+        defer { unspent = 0 }
+        try budget?.build(unspent, "JSON values")
+    }
+
+    /// Enters an array or object, within Go's nesting limit.
+    private mutating func enter() throws(FunctionError) {
+        depth += 1
+        if depth > GoJSON.maxDepth { throw FunctionError("invalid character \(describeCurrent()) exceeded max depth") }
+    }
 
     mutating func skipSpace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -42,6 +70,8 @@ private struct JSONParser {
 
     mutating func value() throws(FunctionError) -> TemplateValue {
         guard index < bytes.count else { throw FunctionError("unexpected end of JSON input") }
+        unspent += 1
+        if unspent == Self.batch { try spendUnspent() }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object()
         case UInt8(ascii: "["): return try array()
@@ -66,6 +96,8 @@ private struct JSONParser {
     }
 
     private mutating func object() throws(FunctionError) -> TemplateValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var result: [String: TemplateValue] = [:]
         skipSpace()
@@ -103,6 +135,8 @@ private struct JSONParser {
     }
 
     private mutating func array() throws(FunctionError) -> TemplateValue {
+        try enter()
+        defer { depth -= 1 }
         index += 1
         var result: [TemplateValue] = []
         skipSpace()
@@ -155,7 +189,7 @@ private struct JSONParser {
             }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard let value = Double(text) else { throw FunctionError("cannot unmarshal number \(text) into Go value of type float64") }
+        guard let value = Double(text), value.isFinite else { throw FunctionError("cannot unmarshal number \(text) into Go value of type float64") }
         return .double(value)
     }
 

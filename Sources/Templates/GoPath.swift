@@ -3,24 +3,45 @@ enum GoPath {
     /// `path.Base`: the last element, trailing slashes removed; "" → ".", all slashes → "/".
     static func base(_ path: String) -> String {
         if path.isEmpty { return "." }
-        var p = Substring(path)
-        while p.count > 0, p.hasSuffix("/") { p = p.dropLast() }
-        if let slash = p.lastIndex(of: "/") { p = p[p.index(after: slash)...] }
-        return p.isEmpty ? "/" : String(p)
+        // By bytes, as Go: a slash followed by a combining mark is still a slash (a Character would not be).
+        let bytes = path.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        if end == bytes.startIndex { return "/" }
+        var start = end
+        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") { start = bytes.index(before: start) }
+        return String(path.unicodeScalars[start..<end])
     }
 
     /// `path.Dir`: everything but the last element, cleaned.
     static func dir(_ path: String) -> String {
-        let prefix: Substring
-        if let slash = path.lastIndex(of: "/") {
-            prefix = path[...slash]
-        } else {
-            prefix = ""
-        }
-        return clean(String(prefix))
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return clean("") }
+        return clean(String(path.unicodeScalars[...slash]))
     }
 
     /// `path.Clean`: lexical normalisation of `.`, `..` and repeated slashes.
+    /// Whether `path` is absolute and already what `clean` makes of it: no empty, `.` or `..` part and no
+    /// trailing `/` (the root aside). A byte scan, for the keys of a store, which usually are.
+    static func isCleanAbsolute(_ path: String) -> Bool {
+        let bytes = path.utf8
+        guard bytes.first == UInt8(ascii: "/") else { return false }
+        if bytes.count == 1 { return true }
+        guard bytes.last != UInt8(ascii: "/") else { return false }
+        var partLength = 0
+        var dots = 0
+        for byte in bytes.dropFirst() {
+            if byte == UInt8(ascii: "/") {
+                if partLength == 0 || partLength == dots && dots <= 2 { return false }
+                partLength = 0
+                dots = 0
+            } else {
+                partLength += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return !(partLength == dots && dots <= 2)
+    }
+
     static func clean(_ path: String) -> String {
         if path.isEmpty { return "." }
         let rooted = path.hasPrefix("/")

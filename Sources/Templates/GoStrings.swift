@@ -1,43 +1,48 @@
 /// Go's `strconv.Quote` / `strconv.Unquote` for template literals and `%q`.
 enum GoQuote {
-    /// A double-quoted Go string literal with Go's escapes.
-    static func quote(_ s: String) -> String {
+    /// A double-quoted Go string literal with Go's escapes (`strconv.Quote`; `QuoteToASCII` with `asciiOnly`).
+    static func quote(_ s: String, asciiOnly: Bool = false) -> String {
         var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{07}": out += "\\a"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{0B}": out += "\\v"
-            default: out += escapedIfNotPrintable(scalar)
-            }
-        }
+        for scalar in s.unicodeScalars { out += escaped(scalar, quote: "\"", asciiOnly: asciiOnly) }
         return out + "\""
     }
 
-    /// A single-quoted Go rune literal.
-    static func quoteRune(_ scalar: Unicode.Scalar) -> String {
-        switch scalar {
-        case "'": return "'\\''"
-        case "\\": return "'\\\\'"
-        case "\n": return "'\\n'"
-        case "\r": return "'\\r'"
-        case "\t": return "'\\t'"
-        default: return "'" + escapedIfNotPrintable(scalar) + "'"
-        }
+    /// A single-quoted Go rune literal (`strconv.QuoteRune`; `QuoteRuneToASCII` with `asciiOnly`).
+    static func quoteRune(_ scalar: Unicode.Scalar, asciiOnly: Bool = false) -> String {
+        "'" + escaped(scalar, quote: "'", asciiOnly: asciiOnly) + "'"
     }
 
-    private static func escapedIfNotPrintable(_ scalar: Unicode.Scalar) -> String {
-        if isPrintable(scalar) { return String(scalar) }
-        let value = scalar.value
-        if value < 0x80 { return "\\x" + hex(value, digits: 2) }
-        if value <= 0xFFFF { return "\\u" + hex(value, digits: 4) }
-        return "\\U" + hex(value, digits: 8)
+    /// `strconv.CanBackquote`: no backquote, no control character but tab, no U+FEFF.
+    static func canBackquote(_ s: String) -> Bool {
+        for scalar in s.unicodeScalars {
+            if scalar == "\u{FEFF}" || scalar == "`" || scalar == "\u{7F}" { return false }
+            if scalar.value < 0x20, scalar != "\t" { return false }
+        }
+        return true
+    }
+
+    /// strconv's `appendEscapedRune`.
+    private static func escaped(_ scalar: Unicode.Scalar, quote: Unicode.Scalar, asciiOnly: Bool) -> String {
+        if scalar == quote || scalar == "\\" { return "\\" + String(scalar) }
+        if asciiOnly {
+            if scalar.value < 0x80, isPrintable(scalar) { return String(scalar) }
+        } else if isPrintable(scalar) {
+            return String(scalar)
+        }
+        switch scalar {
+        case "\u{07}": return "\\a"
+        case "\u{08}": return "\\b"
+        case "\u{0C}": return "\\f"
+        case "\n": return "\\n"
+        case "\r": return "\\r"
+        case "\t": return "\\t"
+        case "\u{0B}": return "\\v"
+        default:
+            let value = scalar.value
+            if value < 0x20 || value == 0x7F { return "\\x" + hex(value, digits: 2) }
+            if value <= 0xFFFF { return "\\u" + hex(value, digits: 4) }
+            return "\\U" + hex(value, digits: 8)
+        }
     }
 
     private static func hex(_ value: UInt32, digits: Int) -> String {
@@ -205,7 +210,9 @@ enum GoNumber {
         guard cleaned.contains(where: { $0.isNumber }),
             cleaned.allSatisfy({ $0.isHexDigit || "+-.xXpP".contains($0) })
         else { return nil }
-        return Double(cleaned)
+        // strconv.ParseFloat refuses what overflows float64 (1e400), and so does Go's template parser.
+        guard let value = Double(cleaned), value.isFinite else { return nil }
+        return value
     }
 }
 
@@ -218,18 +225,40 @@ enum GoStrings {
         let sep = Array(separator.utf8)
         var parts: [String] = []
         var start = 0
-        var index = 0
-        while index + sep.count <= bytes.count {
-            if bytes[index..<(index + sep.count)].elementsEqual(sep) {
-                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
-                index += sep.count
-                start = index
-            } else {
-                index += 1
-            }
+        while let found = index(of: sep, in: bytes, from: start) {
+            parts.append(String(decoding: bytes[start..<found], as: UTF8.self))
+            start = found + sep.count
         }
         parts.append(String(decoding: bytes[start...], as: UTF8.self))
         return parts
+    }
+
+    /// How many pieces `split` gives, counted without building them.
+    static func splitCount(_ s: String, separator: String) -> Int {
+        if separator.isEmpty { return s.unicodeScalars.count }
+        return occurrences(of: Array(separator.utf8), in: Array(s.utf8), upTo: -1) + 1
+    }
+
+    /// The size in bytes of `replace(s, old:, new:, count:)`'s result, worked out without building it.
+    static func replacedByteCount(_ s: String, old: String, new: String, count n: Int) -> Int {
+        if old == new || n == 0 { return s.utf8.count }
+        let replacements = old.isEmpty
+            ? (n < 0 ? s.unicodeScalars.count + 1 : min(n, s.unicodeScalars.count + 1))
+            : occurrences(of: Array(old.utf8), in: Array(s.utf8), upTo: n)
+        let (grown, overflow) = replacements.multipliedReportingOverflow(by: new.utf8.count)
+        if overflow { return .max }
+        return s.utf8.count - replacements * old.utf8.count + grown
+    }
+
+    /// Non-overlapping occurrences of a non-empty `needle`, at most `limit` of them (`limit < 0`: all).
+    private static func occurrences(of needle: [UInt8], in haystack: [UInt8], upTo limit: Int) -> Int {
+        var found = 0
+        var start = 0
+        while limit < 0 || found < limit, let at = index(of: needle, in: haystack, from: start) {
+            found += 1
+            start = at + needle.count
+        }
+        return found
     }
 
     static func contains(_ s: String, _ substring: String) -> Bool {
@@ -281,6 +310,12 @@ enum GoStrings {
     static func mapCase(_ s: String, upper: Bool) -> String {
         var out = String.UnicodeScalarView()
         for scalar in s.unicodeScalars {
+            // Go maps rune by rune with Unicode's simple case mapping (UnicodeData.txt): İ lowers to i, and a
+            // rune whose full mapping is longer (ß, ﬀ) stays as it is.
+            if !upper, scalar.value == 0x130 {
+                out.append("i")
+                continue
+            }
             let mapped = upper ? scalar.properties.uppercaseMapping : scalar.properties.lowercaseMapping
             let mappedScalars = mapped.unicodeScalars
             if mappedScalars.count == 1, let single = mappedScalars.first {
@@ -292,14 +327,25 @@ enum GoStrings {
         return String(out)
     }
 
+    /// The first `needle` in `haystack` at or after `start`, in linear time (Knuth–Morris–Pratt: a needle of
+    /// `aaa…b` in `aaa…a` is not quadratic).
     private static func index(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
         if needle.isEmpty { return start }
-        var index = start
-        while index + needle.count <= haystack.count {
-            if haystack[index] == needle[0], haystack[index..<(index + needle.count)].elementsEqual(needle) {
-                return index
-            }
-            index += 1
+        guard start >= 0, haystack.count - start >= needle.count else { return nil }
+        if needle.count == 1 { return haystack[start...].firstIndex(of: needle[0]) }
+        // fallback[i]: the length of the longest proper prefix of needle[...i] that is also its suffix.
+        var fallback = [Int](repeating: 0, count: needle.count)
+        var length = 0
+        for i in 1..<needle.count {
+            while length > 0, needle[i] != needle[length] { length = fallback[length - 1] }
+            if needle[i] == needle[length] { length += 1 }
+            fallback[i] = length
+        }
+        var matched = 0
+        for i in start..<haystack.count {
+            while matched > 0, haystack[i] != needle[matched] { matched = fallback[matched - 1] }
+            if haystack[i] == needle[matched] { matched += 1 }
+            if matched == needle.count { return i - needle.count + 1 }
         }
         return nil
     }

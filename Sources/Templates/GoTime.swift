@@ -20,7 +20,8 @@ enum GoTime {
 
     /// Methods callable as `{{datetime.Format "2006-01-02"}}`; nil for an unknown method.
     static func method(
-        _ name: String, _ date: Date, _ zone: TimeZone, _ args: [TemplateValue], localZone: TimeZone
+        _ name: String, _ date: Date, _ zone: TimeZone, _ args: [TemplateValue], localZone: TimeZone,
+        environment: [String: String] = [:]
     ) throws(FunctionError) -> TemplateValue? {
         let fields = Fields(date, zone)
         func noArgs(_ value: TemplateValue) throws(FunctionError) -> TemplateValue {
@@ -41,19 +42,34 @@ enum GoTime {
         case "UTC": return try noArgs(.time(date, utc))
         case "Local": return try noArgs(.time(date, localZone))
         case "Year": return try noArgs(.int(fields.year))
-        case "Month": return try noArgs(.string(monthNames[fields.month - 1]))
+        case "Month": return try noArgs(.namedInt(fields.month, typeName: "time.Month", name: monthNames[fields.month - 1]))
         case "Day": return try noArgs(.int(fields.day))
         case "Hour": return try noArgs(.int(fields.hour))
         case "Minute": return try noArgs(.int(fields.minute))
         case "Second": return try noArgs(.int(fields.second))
         case "Nanosecond": return try noArgs(.int(fields.nanosecond))
         case "YearDay": return try noArgs(.int(fields.yearDay))
-        case "Weekday": return try noArgs(.string(dayNames[fields.weekday]))
+        case "Weekday": return try noArgs(.namedInt(fields.weekday, typeName: "time.Weekday", name: dayNames[fields.weekday]))
+        // confd's datetime is time.Now(), whose Location prints "Local"; after .UTC it is "UTC".
+        case "Location": return try noArgs(.string(locationName(zone, localZone: localZone, environment: environment)))
         default: return nil
         }
     }
 
-    static let utc = TimeZone(secondsFromGMT: 0) ?? TimeZone.current
+    /// The zone of `.UTC`: named "UTC", unlike the host's fixed offset (`TimeZone.hostOffset`, "GMT").
+    static let utc = TimeZone(identifier: "UTC") ?? TimeZone(secondsFromGMT: 0) ?? TimeZone.current
+
+    /// What Go's `Location().String()` prints. confd's `datetime` is `time.Now()`, in `time.Local`, whose name
+    /// Go takes from `TZ`: "Local" when it is unset, "UTC" when it is empty or "UTC", else `TZ` itself (without
+    /// a leading ':'; "Local" for /etc/localtime). A time moved to UTC (`.UTC`) is "UTC".
+    static func locationName(_ zone: TimeZone, localZone: TimeZone, environment: [String: String]) -> String {
+        if zone.identifier == "UTC" { return "UTC" }
+        guard zone == localZone else { return zone.secondsFromGMT() == 0 ? "UTC" : zone.identifier }
+        guard var tz = environment["TZ"] else { return "Local" }
+        if tz.hasPrefix(":") { tz.removeFirst() }
+        if tz.isEmpty || tz == "UTC" { return "UTC" }
+        return tz == "/etc/localtime" ? "Local" : tz
+    }
 
     private struct Fields {
         var year = 1, month = 1, day = 1, hour = 0, minute = 0, second = 0, nanosecond = 0

@@ -11,7 +11,7 @@ extension Functions {
         // The KVPairs whose key ends in a plain name and whose value is a plain host:port; each other pair is
         // reported (once per render) and left out.
         "validServers": BuiltinFunction(.exactly(1)) { context, args throws(FunctionError) in
-            guard case .list(let items) = args[0] else { throw args.mismatch(0, "[]memkv.KVPair") }
+            guard case .list(let items, _, _) = args[0] else { throw args.mismatch(0, "[]memkv.KVPair") }
             var accepted: [TemplateValue] = []
             for item in items {
                 guard case .kv(let key, let value) = item else { throw args.mismatch(0, "[]memkv.KVPair") }
@@ -24,7 +24,7 @@ extension Functions {
                     accepted.append(item)
                 }
             }
-            return .list(accepted)
+            return .list(accepted, kind: .kvPairSlice)
         },
         // `validNames LIST [DIR]`: the plain names of LIST (e.g. from `lsdir DIR`); each other one is reported
         // as the key DIR/NAME and left out.
@@ -36,7 +36,7 @@ extension Functions {
                 let key = folder.isEmpty ? name : GoPath.clean(folder) + "/" + name
                 context.findings.reject(RejectedEntry(key: key, value: name, reason: "not used as a name: \(problem)"))
                 return false
-            }.map { .string($0) })
+            }.map { .string($0) }, kind: .strings)
         },
         // `reject KEY VALUE REASON`: reports an entry the template leaves out by a check of its own; prints nothing.
         "reject": BuiltinFunction(.exactly(3)) { context, args throws(FunctionError) in

@@ -12,8 +12,15 @@ public struct RenderLimits: Sendable, Hashable {
     /// The most bytes a render may write; no single value a function returns may be larger either.
     public var maxOutputBytes: Int
     /// The most steps a render may take: each action, text, function call, loop iteration and `{{template}}`
-    /// call is a step, and a function that returns a list spends one step per element.
+    /// call is a step, a function that returns a list spends one step per element, and strings cost by their
+    /// size: one step per `argumentBytesPerStep` bytes a function is given and per `resultBytesPerStep` bytes
+    /// it returns (so a million steps copy at most about half a gigabyte).
     public var maxSteps: Int
+
+    /// A function's string arguments spend one step per this many bytes, before it runs.
+    public static let argumentBytesPerStep = 1024
+    /// A function's string result spends one step per this many bytes.
+    public static let resultBytesPerStep = 512
 
     public init(maxOutputBytes: Int = RenderLimits.defaultMaxOutputBytes, maxSteps: Int = RenderLimits.defaultMaxSteps) {
         self.maxOutputBytes = maxOutputBytes
@@ -76,4 +83,39 @@ final class RenderFindings: Sendable {
 
     var rejections: [RejectedEntry] { state.withLock { $0.rejections } }
     var secrets: Set<String> { state.withLock { $0.secrets } }
+}
+
+/// What one render has spent of its `RenderLimits`, shared by the executor and the functions that build large
+/// values (`split`, `seq`, `json`, `replace`, `join`, `printf`), so that a value past the budget is refused before
+/// it is built rather than after: a 64 MB string split into characters would take gigabytes first.
+final class RenderBudget {
+    let limits: RenderLimits
+    private(set) var steps = 0
+
+    init(_ limits: RenderLimits) { self.limits = limits }
+
+    /// Spends `count` steps; false once the render has taken more than `limits.maxSteps`.
+    func spend(_ count: Int) -> Bool {
+        let (total, overflow) = steps.addingReportingOverflow(max(0, count))
+        steps = overflow ? Int.max : total
+        return steps <= limits.maxSteps
+    }
+
+    /// Spends a step for each of the `count` values a function is about to build, or refuses to build them.
+    func build(_ count: Int, _ what: String) throws(FunctionError) {
+        guard spend(count) else {
+            throw FunctionError("building \(count) more \(what) goes past the render's max_steps budget (\(limits.maxSteps) steps)")
+        }
+    }
+
+    /// Refuses a result of `bytes` before it is built when it would not fit the max_output budget.
+    func fit(_ bytes: Int) throws(FunctionError) {
+        guard bytes <= limits.maxOutputBytes else { throw tooLarge(bytes) }
+    }
+
+    /// The error for a result past the max_output budget, of `bytes` when they are known.
+    func tooLarge(_ bytes: Int? = nil) -> FunctionError {
+        let size = bytes.map { "of \($0) bytes " } ?? ""
+        return FunctionError("its result \(size)would be larger than the render's max_output budget (\(limits.maxOutputBytes) bytes); not built")
+    }
 }

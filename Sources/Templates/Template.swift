@@ -78,8 +78,9 @@ public struct Template: Sendable {
             throw TemplateError(templateName: name, line: 1, column: 1, message: "no template \(GoQuote.quote(templateName)) defined")
         }
         let findings = RenderFindings()
-        let context = FunctionContext(store: store, environment: environment, now: now, timeZone: timeZone, findings: findings)
-        var executor = Executor(name: name, templates: templates, extraFunctions: functions, context: context, limits: limits)
+        let context = FunctionContext(
+            store: store, environment: environment, now: now, timeZone: timeZone, findings: findings, budget: RenderBudget(limits))
+        var executor = Executor(name: name, templates: templates, extraFunctions: functions, context: context)
         try executor.run(nodes, data: data)
         return RenderResult(text: executor.output, rejections: findings.rejections, secrets: findings.secrets)
     }

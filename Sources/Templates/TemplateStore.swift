@@ -12,19 +12,36 @@ public protocol TemplateStore: Sendable {
 extension TemplateStore {
     /// Every entry, sorted by key.
     public func all() -> [(key: String, value: String)] { entries(withPrefix: "") }
+
+    /// Whether the store holds no key at all.
+    public var isEmpty: Bool { entries(withPrefix: "").isEmpty }
 }
 
 /// An immutable in-memory store: keys kept sorted so prefix listings are a binary search and a scan.
 public struct MemoryStore: TemplateStore {
+    /// Sorted, with `sortedValues` in the same order: a listing reads both without hashing a key.
     private let keys: [String]
+    private let sortedValues: [String]
     private let values: [String: String]
 
     public init(_ values: [String: String]) {
         self.values = values
-        self.keys = values.keys.sorted(by: goLess)
+        var keys: [String] = []
+        var unsortedValues: [String] = []
+        keys.reserveCapacity(values.count)
+        unsortedValues.reserveCapacity(values.count)
+        for (key, value) in values {
+            keys.append(key)
+            unsortedValues.append(value)
+        }
+        let order = goOrder(keys)
+        self.keys = order.map { keys[$0] }
+        sortedValues = order.map { unsortedValues[$0] }
     }
 
     public func get(_ key: String) -> String? { values[key] }
+
+    public var isEmpty: Bool { keys.isEmpty }
 
     public func entries(withPrefix prefix: String) -> [(key: String, value: String)] {
         var low = 0
@@ -37,7 +54,7 @@ public struct MemoryStore: TemplateStore {
         var index = low
         while index < keys.count, keys[index].utf8.starts(with: prefix.utf8) {
             let key = keys[index]
-            result.append((key: key, value: values[key] ?? ""))
+            result.append((key: key, value: sortedValues[index]))
             index += 1
         }
         return result

@@ -1,3 +1,4 @@
+import Primitives
 import ArgumentParser
 import Etcd
 #if canImport(FoundationEssentials)
@@ -33,20 +34,28 @@ struct RegistryOptions: ParsableArguments {
     }
 
     /// The registry, or nil when no etcd endpoint is given (then nothing is registered).
-    func registry(agentID: String, etcd: EtcdOptions, environment: [String: String], logger: Logger) throws -> Registry? {
-        let ttl = ttl ?? environment["HECD_TTL"].flatMap { Int($0) } ?? 10
+    /// - Parameter instrument: wraps the etcd store, e.g. to count and time its requests.
+    func registry(
+        agentID: String, etcd: EtcdOptions, environment: [String: String], logger: Logger,
+        instrument: (any RegistryStore) -> any RegistryStore = { $0 }
+    ) throws -> Registry? {
+        let ttl = effectiveTTL(environment)
         guard ttl >= 3 else { throw ValidationError("--ttl must be at least 3 seconds (keepalives go every TTL/3)") }
         guard let client = try etcd.client(environment, requestTimeout: Registry.requestTimeout(ttl: ttl)) else {
             return nil
         }
-        return Registry(store: EtcdStore(client: client), agentID: agentID, ttl: ttl, logger: logger)
+        return Registry(store: instrument(EtcdStore(client: client)), agentID: agentID, ttl: ttl, logger: logger)
+    }
+
+    /// `--ttl`, else HECD_TTL, else 10 s.
+    func effectiveTTL(_ environment: [String: String]) -> Int {
+        ttl ?? environment["HECD_TTL"].flatMap { Int($0) } ?? 10
     }
 
     /// The explicit host IP: `--host-ip`, or the address of `--host-interface`; nil when neither is given.
     func hostIP(_ environment: [String: String]) throws -> String? {
         if let ip = hostIP ?? environment["HECD_HOST_IP"] {
-            var buffer = in6_addr()
-            guard inet_pton(AF_INET, ip, &buffer) == 1 || inet_pton(AF_INET6, ip, &buffer) == 1 else {
+            guard IPLiteral.isIP(ip) else {
                 throw ValidationError("--host-ip \(ip) is not an IP address")
             }
             return ip

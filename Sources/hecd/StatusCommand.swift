@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Etcd
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -48,6 +49,12 @@ struct StatusCommand: AsyncParsableCommand {
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             } else {
                 print(report.table, terminator: "")
+                // Cluster mode: per app the desired count and its slots per host, the leader, drained hosts, and
+                // what cannot be placed.
+                if let snapshot = try? await ClusterSnapshot.read(client, keys: ClusterKeys(root: hecdPrefix)),
+                   !snapshot.apps.isEmpty || !snapshot.hosts.isEmpty {
+                    print("\ncluster\n" + ClusterReport(snapshot).text, terminator: "")
+                }
             }
             if !watch, !report.isHealthy { throw ExitCode(1) }
             if watch { try await Task.sleep(for: .seconds(interval)) }

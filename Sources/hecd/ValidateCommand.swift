@@ -11,10 +11,16 @@ struct ValidateCommand: ParsableCommand {
     @Argument(help: "The manifest directory.")
     var directory: String
 
+    @Flag(name: .long, help: "Also check what an agent with the --allow-* flags given here would refuse (privileged, host namespaces, devices, capabilities, binds, the Docker socket).")
+    var policy = false
+
+    @OptionGroup(title: "Policy (with --policy)")
+    var policyOptions: PolicyOptions
+
     func run() throws {
         let files: [ManifestFile]
         do {
-            files = try ManifestLoader.loadDirectory(directory)
+            files = try ManifestLoader.loadDirectory(directory, policy: policy || policyOptions.anyGiven ? policyOptions.policy : .unrestricted)
         } catch {
             StandardError.print("\(error)")
             throw ExitCode(2)

@@ -34,6 +34,29 @@ import Primitives
         #expect(state.desired.apps.map(\.replicas) == [5])
     }
 
+    @Test func anInPlaceSaveCaughtEmptyIsNotReportedUnlessItStaysEmpty() {
+        var state = ManifestState(emptyGrace: 1)
+        _ = state.update(with: [file("/m/web.yaml", web(replicas: 3))], now: start)
+        // `cat > web.yaml`: read between the truncate and the write.
+        #expect(state.update(with: [file("/m/web.yaml", "")], now: start).isEmpty)
+        #expect(state.nextEmptyCheck == start.addingTimeInterval(1))
+        #expect(state.desired.apps.map(\.replicas) == [3], "the app is held as it was meanwhile")
+        #expect(state.update(with: [file("/m/web.yaml", web(replicas: 4))], now: start.addingTimeInterval(0.1)).isEmpty)
+        #expect(state.nextEmptyCheck == nil)
+        #expect(state.desired.apps.map(\.replicas) == [4])
+
+        // Emptied for real: reported once the grace is over, once, and not rechecked after that.
+        #expect(state.update(with: [file("/m/web.yaml", "# nothing\n")], now: start.addingTimeInterval(5)).isEmpty)
+        let problems = state.update(with: [file("/m/web.yaml", "# nothing\n")], now: start.addingTimeInterval(6.5))
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.contains("the file is empty") == true)
+        #expect(state.nextEmptyCheck == nil)
+        #expect(state.update(with: [file("/m/web.yaml", "# nothing\n")], now: start.addingTimeInterval(8)).isEmpty)
+        #expect(state.desired.apps.map(\.replicas) == [4])
+        // A file that was never valid is reported at once.
+        #expect(state.update(with: [file("/m/web.yaml", "# nothing\n"), file("/m/api.yaml", "")], now: start.addingTimeInterval(9)).count == 1)
+    }
+
     @Test func aVanishedFileDropsItsAppOnlyAfterTheGrace() {
         var state = ManifestState(removalGrace: 2)
         _ = state.update(with: [file("/m/web.yaml", web(replicas: 3))], now: start)

@@ -305,14 +305,56 @@ private func b64(_ text: String) -> String { Data(text.utf8).base64EncodedString
         }
     }
 
-    @Test func anErrorStatusIsAnAnswerNotAReasonToFailOver() async throws {
+    @Test func aMemberThatCannotServeNowSendsTheRequestToTheNext() async throws {
+        // What a follower answers right after an election (observed on etcd 3.4).
         let failing = try StubHTTPServer(.loopbackTCP) { _ in .json(503, #"{"error":"etcdserver: leader changed","message":"etcdserver: leader changed","code":14}"#) }
         let healthy = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(3))}"#) }
         let etcd = EtcdClient(endpoints: [failing.url, healthy.url])
-        await #expect(throws: EtcdError.status(call: "POST /v3/kv/put", status: 503, code: 14, message: "etcdserver: leader changed")) {
-            try await etcd.put("a", "1")
+        #expect(try await etcd.put("a", "1") == 3)
+        #expect(healthy.requests.count == 1)
+        #expect(healthy.requests.first?.headers["grpc-metadata-hasleader"] == "true", "members without a leader refuse at once")
+        #expect(etcd.currentEndpoint == healthy.url)
+    }
+
+    @Test func anErrorStatusIsAnAnswerNotAReasonToFailOver() async throws {
+        let failing = try StubHTTPServer(.loopbackTCP) { _ in .json(404, #"{"error":"etcdserver: requested lease not found","message":"etcdserver: requested lease not found","code":5}"#) }
+        let healthy = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(3))}"#) }
+        let etcd = EtcdClient(endpoints: [failing.url, healthy.url])
+        await #expect(throws: EtcdError.status(call: "POST /v3/kv/put", status: 404, code: 5, message: "etcdserver: requested lease not found")) {
+            try await etcd.put("a", "1", lease: EtcdLeaseID(7))
         }
         #expect(healthy.requests.isEmpty)
         #expect(etcd.currentEndpoint == failing.url)
+    }
+
+    @Test func whenNoMemberHasALeaderTheErrorSaysSoWithinTheRequestTimeout() async throws {
+        let noLeader = #"{"error":"etcdserver: no leader","message":"etcdserver: no leader","code":14}"#
+        let first = try StubHTTPServer(.loopbackTCP) { _ in .json(503, noLeader) }
+        let second = try StubHTTPServer(.loopbackTCP) { _ in .json(503, noLeader) }
+        let etcd = EtcdClient(endpoints: [first.url, second.url], requestTimeout: .seconds(2))
+        let started = ContinuousClock.now
+        do {
+            try await etcd.put("a", "1")
+            Issue.record("expected an error")
+        } catch {
+            #expect(ContinuousClock.now - started < .seconds(4), "bounded by the request timeout")
+            #expect(error.isUnreachable)
+            #expect(error.description.contains("etcdserver: no leader"))
+            #expect(error.description.contains("a majority of its members must run"))
+        }
+        // Retried in rounds with pauses, not in a busy loop.
+        #expect(first.requests.count + second.requests.count <= 20)
+    }
+
+    @Test func aSilentMemberIsHedgedAndThenTriedLast() async throws {
+        let hung = try HungListener()
+        let healthy = try StubHTTPServer(.loopbackTCP) { _ in .ok(#"{"header":\#(header(3))}"#) }
+        let etcd = EtcdClient(endpoints: ["http://127.0.0.1:\(hung.port)", healthy.url], requestTimeout: .seconds(5))
+        let started = ContinuousClock.now
+        #expect(try await etcd.put("a", "1") == 3)
+        #expect(ContinuousClock.now - started < .seconds(2), "answered by the other member long before the request timeout")
+        #expect(etcd.currentEndpoint == healthy.url)
+        #expect(try await etcd.put("a", "2") == 3)
+        #expect(healthy.requests.count == 2)
     }
 }

@@ -8,35 +8,6 @@ import TestSupport
 /// A member that accepts connections and never answers (a SIGSTOPped etcd looks like this from outside: the
 /// kernel still completes the TCP handshake) must not cost an agent its lease.
 @Suite(.timeLimit(.minutes(1))) struct HungMemberTests {
-    /// A loopback port that accepts connections into its backlog and never reads them.
-    final class HungListener {
-        let port: Int
-        private let socket: Int32
-
-        init() throws {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            self.socket = socket
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, listen(socket, 64) == 0 else {
-                close(socket)
-                throw TestFailure("cannot listen: errno \(errno)")
-            }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-            }
-            self.port = Int(UInt16(bigEndian: address.sin_port))
-        }
-
-        deinit { close(socket) }
-    }
-
     @Test(arguments: [3, 5, 10])
     func aKeepaliveThatMeetsAHungMemberStillRenewsTheLease(ttl: Int) async throws {
         let hung = try HungListener()
@@ -57,4 +28,33 @@ import TestSupport
             #expect(client.currentEndpoint == etcd.clientURL, "later requests go straight to the live member")
         }
     }
+}
+
+/// A loopback port that accepts connections into its backlog and never reads them.
+final class HungListener {
+    let port: Int
+    private let socket: Int32
+
+    init() throws {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.socket = socket
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(socket, 64) == 0 else {
+            close(socket)
+            throw TestFailure("cannot listen: errno \(errno)")
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(socket) }
 }

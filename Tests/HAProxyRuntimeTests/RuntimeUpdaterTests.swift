@@ -122,4 +122,61 @@ import TestSupport
             #expect(refused.applied.isEmpty)
         }
     }
+
+    /// A server removed while a request is still in flight on it stays in maintenance;
+    /// when the same server comes back (a container that flapped), it is taken back at its new address at once
+    /// instead of being refused (which would cost a reload).
+    @Test func aServerBackBeforeItsConnectionsClosedIsTakenBack() async throws {
+        let folder = NSTemporaryDirectory() + "/hecd-runtime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let socketPath = folder + "/admin.sock"
+        let port = freePort()
+        let apps = ["a": freePort(), "b": freePort(), "c": freePort()]
+        func config(_ servers: [(String, Int)]) -> String {
+            Self.config(socket: socketPath, port: port, apps: apps, servers: servers)
+        }
+        // Server two stands for a slow container: it takes connections and never answers.
+        let silent = freePort()
+        let both = config([("one", apps["a"] ?? 0), ("two", silent)])
+        try both.write(toFile: folder + "/haproxy.cfg", atomically: true, encoding: .utf8)
+
+        try await withDaemons { daemons in
+            _ = try daemons.start("/usr/bin/socat", ["TCP-LISTEN:\(silent),bind=127.0.0.1,fork,reuseaddr", "EXEC:sleep 60"],
+                logFile: folder + "/silent.log")
+            let haproxy = try daemons.start(Self.haproxy, ["-W", "-f", folder + "/haproxy.cfg"], logFile: folder + "/haproxy.log")
+            let probe = ProxyProbe(port: port)
+            try await probe.waitUntil { $0?.body == "a" }
+            let socket = HAProxyAdminSocket(path: socketPath)
+            let updater = RuntimeUpdater(socket: socket)
+            let worker = try await Self.workerPid(socket)
+            // Two clients whose requests stay in flight (round robin: one of them is on server two).
+            for index in 0..<2 {
+                let request = #"printf 'GET / HTTP/1.1\r\nHost: test\r\n\r\n' >&3"#
+                _ = try daemons.start("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port); \(request); sleep 60"],
+                    logFile: folder + "/client-\(index).log")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+
+            let one = config([("one", apps["a"] ?? 0)])
+            guard case .runtime(let removal) = ServerChangePlan.between(HAProxyConfig(both), HAProxyConfig(one)) else {
+                throw TestFailure("expected a runtime plan")
+            }
+            let removed = await socket.run { _ in updater.apply(removal) }
+            #expect(removed.failure == nil)
+            #expect(removed.undeleted == [ServerReference(backend: "servers", server: "two")],
+                "a kept-alive connection keeps the removed server in maintenance")
+
+            let back = config([("one", apps["a"] ?? 0), ("two", apps["c"] ?? 0)])
+            guard case .runtime(let addition) = ServerChangePlan.between(HAProxyConfig(one), HAProxyConfig(back)) else {
+                throw TestFailure("expected a runtime plan")
+            }
+            let added = await socket.run { _ in updater.apply(addition) }
+            #expect(added.failure == nil)
+            #expect(added.applied == addition)
+            #expect(await Self.answers(probe) == ["a", "c"], "the server is back, at its new address")
+            #expect(try await Self.workerPid(socket) == worker)
+            #expect(haproxy.isRunning)
+        }
+    }
 }

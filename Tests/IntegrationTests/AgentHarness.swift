@@ -2,6 +2,7 @@ import Agent
 import DockerEngine
 import Foundation
 import Logging
+import Manifests
 import Reconciler
 import Testing
 import TestSupport
@@ -22,6 +23,8 @@ final class AgentHarness: @unchecked Sendable {
     let directory: String
     let docker: DockerClient
     let backoff: BackoffPolicy
+    /// What the agent lets manifests do; set before `startAgent`.
+    var policy = ManifestPolicy()
     private var running: Task<Void, any Error>?
 
     init(docker: DockerClient = DockerClient(host: .localEngine), backoff: BackoffPolicy = BackoffPolicy()) async throws {
@@ -63,7 +66,7 @@ final class AgentHarness: @unchecked Sendable {
     func startAgent() {
         let configuration = AgentConfiguration(
             agentID: agentID, manifestsDirectory: directory, resyncInterval: .seconds(5), backoff: backoff,
-            extraLabels: ["io.hecd.test": "1"])
+            extraLabels: ["io.hecd.test": "1"], policy: policy)
         var logger = Logger(label: "hecd.agent.\(agentID)")
         logger.logLevel = .info
         let agent = Agent(configuration: configuration, engine: docker, logger: logger)
@@ -132,10 +135,11 @@ func eventually(within seconds: Double, _ condition: () async -> Bool) async -> 
     return await condition()
 }
 
-/// Runs a command through bash, off the cooperative pool, and returns its output; throws when it fails.
+/// Runs a command through bash, off the cooperative pool, and returns its output (stdout and stderr); throws
+/// when it fails or takes longer than `timeout` (then it and what it started are killed).
 @discardableResult
-func shell(_ command: String) async throws -> String {
-    let (status, output) = try await EtcdProcess.run("/bin/bash", ["-c", command])
+func shell(_ command: String, timeout: Duration = defaultProgramTimeout) async throws -> String {
+    let (status, output) = try await runProgram("/bin/bash", ["-c", command], timeout: timeout)
     guard status == 0 else {
         throw AgentError("`\(command)` exited with \(status): \(output)")
     }

@@ -170,7 +170,7 @@ import TestSupport
 
     @Test func aDockerdRestartIsSurvived() async throws {
         let script = IntegrationEnvironment.repositoryRoot + "/Deploy/dockerd-instance.sh"
-        let address = try await shell("\(script) start \(Self.instance) 2>/dev/null | tail -n 1")
+        let address = try await shell("\(script) start \(Self.instance) 2>/dev/null | tail -n 1", timeout: .seconds(120))
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let purge = { _ = try? await shell("\(script) purge \(Self.instance) >/dev/null 2>&1") }
         let docker = DockerClient(host: try DockerHost(address))
@@ -190,9 +190,9 @@ import TestSupport
             let before = try await harness.waitForRunning("web", count: 2)
 
             // A crash of dockerd; on its restart it kills the containers it had (no live-restore).
-            try await shell("\(script) kill \(Self.instance) >/dev/null 2>&1")
+            try await shell("\(script) kill \(Self.instance)", timeout: .seconds(30))
             try await Task.sleep(for: .milliseconds(500))
-            try await shell("\(script) start \(Self.instance) >/dev/null 2>&1")
+            try await shell("\(script) start \(Self.instance)", timeout: .seconds(120))
 
             let after = try await harness.waitForRunning("web", count: 2, within: 30)
             #expect(Set(after.map(\.id)).isDisjoint(with: before.map(\.id)), "the killed containers were replaced")

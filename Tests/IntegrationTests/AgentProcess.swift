@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// The real `hecd` binary (`hecd agent` by default) as a child process, so that tests can send it SIGTERM or SIGKILL.
 final class AgentProcess: @unchecked Sendable {
@@ -15,44 +16,45 @@ final class AgentProcess: @unchecked Sendable {
     }
 
     let logFile: String
-    private let process = Process()
+    /// Reaped by polling `waitpid` (TestSupport's `ChildProcess`), not by Foundation's `Process`, whose
+    /// `isRunning` was seen never to turn false here: a wait on it can hang a test for good.
+    private let process: ChildProcess
 
     init(arguments: [String], command: String = "agent", environment: [String: String] = [:]) throws {
         logFile = NSTemporaryDirectory() + "hecd-agent-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [command] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        process = try ChildProcess(
+            Self.binary, [command] + arguments, standardOutput: logFile, standardError: logFile,
+            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new })
     }
 
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
     var isRunning: Bool { process.isRunning }
+    var pid: Int32 { process.pid }
 
-    /// SIGTERM, and waits for the exit.
-    func terminate() async {
+    /// SIGTERM, and waits for the exit (SIGKILL after `grace`: a test never hangs on an agent that will not stop).
+    func terminate(grace: Duration = .seconds(60)) async {
         guard process.isRunning else { return }
-        process.terminate()
-        await wait()
+        Glibc.kill(process.pid, SIGTERM)
+        if await !wait(within: grace) { await kill() }
     }
 
-    /// Waits for the process to end by itself (polling, so that no thread of the cooperative pool blocks).
-    func wait() async {
-        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    /// Waits for the process to end by itself (polling, so that no thread of the cooperative pool blocks);
+    /// false when it still runs after `timeout`.
+    @discardableResult
+    func wait(within timeout: Duration = .seconds(120)) async -> Bool {
+        await process.exitStatus(within: timeout) != nil
     }
 
     /// SIGKILL: an agent that dies without cleaning up.
     func kill() async {
         guard process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        await wait()
+        Glibc.kill(process.pid, SIGKILL)
+        await wait(within: .seconds(10))
     }
 
     deinit {
-        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+        if process.isRunning { Glibc.kill(process.pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: logFile)
     }
 }

@@ -102,7 +102,7 @@ import Primitives
 
     @Test(arguments: [
         ("imgae: x", "image"), ("Stop-Timeout: 3", "stop_timeout"), ("stopTimeout: 3", "stop_timeout"),
-        ("environment: {}", "env"), ("cmd: [a]", "command"), ("ports: 80", "port"), ("label: {}", "labels"),
+        ("environment: {}", "env"), ("cmd: [a]", "command"), ("prot: 80", "port"), ("label: {}", "labels"),
     ])
     func typoSuggestions(line: String, suggestion: String) {
         let found = problem(manifest(line + "\n"))
@@ -283,8 +283,9 @@ import Primitives
 
     @Test func healthProblems() {
         let missing = problems(manifest("health:\n  path: /healthz\n"))
-        #expect(missing.map(\.field) == ["health.http", "health.path"])
-        #expect(missing.map(\.line) == [4, 5])
+        // A check without `http` or `tcp` connects to the registered port: only the unknown field is wrong.
+        #expect(missing.map(\.field) == ["health.path"])
+        #expect(missing.map(\.line) == [5])
         #expect(missing.last?.message.contains("did you mean `http`?") == true)
 
         let relative = problem(manifest("health:\n  http: healthz\n"))

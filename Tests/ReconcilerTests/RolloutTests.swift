@@ -151,6 +151,21 @@ import Testing
         #expect(plan.actions == [.retire(oldStuck, .outdated)])
     }
 
+    /// A retired container the agent is still stopping (its drain, then a stop that may take its whole
+    /// timeout) still runs: no next replacement is created until it is gone, so that never more than
+    /// replicas + 1 containers run.
+    @Test func rolloutWaitsForARetiredContainerToStop() {
+        let spec = webSpec(replicas: 2, image: "demo-web:2")
+        let new = container("web-new-0", hash: spec.specHash, created: 10)
+        let stopping = container("web-old-0", hash: oldHash, state: .stopping, created: 0, ready: false)
+        let old = container("web-old-1", hash: oldHash, created: 1)
+        var reconciler = Reconciler()
+        let waiting = reconciler.plan(desired: DesiredState(apps: [spec]), observed: [stopping, old, new], now: at(1000))
+        #expect(waiting.actions.isEmpty, "the surge is taken by the container still stopping")
+        let gone = reconciler.plan(desired: DesiredState(apps: [spec]), observed: [old, new], now: at(1001))
+        #expect(gone.actions == [.create(spec)])
+    }
+
     @Test func rolloutWaitsForAStartingReplacement() {
         let spec = webSpec(replicas: 2, image: "demo-web:2")
         let starting = container("web-new", hash: spec.specHash, created: 10, ready: false)

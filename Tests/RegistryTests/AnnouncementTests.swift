@@ -25,7 +25,7 @@ import Testing
         #expect(candidates.candidates.first?.probeHost == "127.0.0.1")
         let announced = Announcements.announcement(candidates, ready: ["id-web-1"])
         #expect(announced.hold == ["/app/servers/web-1": "10.0.0.5:32770"])
-        #expect(announced.keyByContainer == ["id-web-1": "/app/servers/web-1"])
+        #expect(announced.keysByContainer == ["id-web-1": ["/app/servers/web-1"]])
         #expect(announced.announcedPerApp == ["web": 1])
     }
 

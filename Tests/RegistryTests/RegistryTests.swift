@@ -96,6 +96,26 @@ import Testing
         }
     }
 
+    /// An agent restarted after kill -9 takes its keys over without withdrawing them first: until it has said
+    /// what it wants, its predecessor's keys (and lease) stay, and then they move to the new lease in place.
+    @Test func aRestartedAgentTakesItsKeysOverWithoutAGap() async throws {
+        let store = MemoryStore()
+        store.seed("/app/servers/web-1", "10.0.0.5:30001", lease: 0x55)
+        store.seed("/hecd/agents/host-a", #"{"agent":"host-a","hostIP":"10.0.0.5","version":"t","startedAt":0,"lease":85,"apps":{}}"#, lease: 0x55)
+        try await withRegistry(store) { registry in
+            // The agent is still listing its containers.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(store.keys["/app/servers/web-1"] == "10.0.0.5:30001", "the key stays while the agent starts")
+            #expect(store.liveLeases.contains(0x55))
+            await registry.update(
+                desired: ["/app/servers/web-1": "10.0.0.5:30001"], owned: ["/app/servers/web-1"],
+                prefixes: ["/app/servers"], record: nil)
+            #expect(await until { store.lease(of: "/app/servers/web-1") != 0x55 && !store.liveLeases.contains(0x55) })
+            #expect(!store.requests.contains("delete"), "the key was never withdrawn: \(store.requests)")
+            #expect(store.keys["/app/servers/web-1"] == "10.0.0.5:30001")
+        }
+    }
+
     @Test func aLostLeaseIsReplacedAndEverythingRegisteredAgain() async throws {
         let store = MemoryStore()
         try await withRegistry(store, ttl: 3) { registry in
@@ -124,6 +144,24 @@ import Testing
             store.setDown(false)
             // Back within one keepalive interval (1 s).
             #expect(await until { store.keys["/app/servers/web-2"] == "h:2" && store.keys["/app/servers/web-1"] == nil })
+        }
+    }
+
+    /// An etcd that refuses at once (stopped, not hung) is retried with a backoff, not in a busy loop: once the
+    /// keepalive is overdue, the retries still wait.
+    @Test func aStoreThatRefusesAtOnceIsRetriedWithABackoff() async throws {
+        let store = MemoryStore()
+        try await withRegistry(store, ttl: 3) { registry in
+            await registry.update(desired: ["/app/servers/web-1": "h:1"], owned: [], prefixes: ["/app/servers"], record: nil)
+            #expect(await until { store.keys["/app/servers/web-1"] != nil })
+            store.setDown(true)
+            let before = store.attempts
+            try await Task.sleep(for: .seconds(3))
+            // 250 ms, 500 ms, then every keepalive interval (1 s): a handful, where a spin makes thousands.
+            let attempts = store.attempts - before
+            #expect(attempts <= 12, "\(attempts) requests in 3 s of an outage")
+            store.setDown(false)
+            #expect(await until { store.requests.contains { $0.hasPrefix("keepalive") } })
         }
     }
 

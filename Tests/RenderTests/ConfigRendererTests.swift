@@ -200,6 +200,34 @@ import Testing
         }
     }
 
+    /// A write that fails (a full or read-only disk; here the destination's folder is a file) is tried again by
+    /// itself, with a backoff, with no key changing: once the disk has room again, the file is there.
+    @Test func aFailedWriteIsRetriedWithoutAKeyChange() async throws {
+        try await withTemporaryFolder { folder in
+            _ = try folder.write("out", "a file where the destination's folder should be")
+            let source = ScriptedKeySource()
+            source.setKeys(["/app/servers/web-1": "10.0.0.1:80"])
+            let reports = ReportLog()
+            let renderer = ConfigRenderer(
+                resources: try confdir(folder), source: source, options: options(), observer: reports.observer)
+            try await whileRunning(renderer) {
+                try await reports.waitFor(1)
+                guard case .writeFailed = reports.all.last?.outcome else {
+                    Issue.record("expected a failed write, got \(reports.all.map(\.outcome))")
+                    return
+                }
+                try FileManager.default.removeItem(atPath: folder.file("out"))
+                try FileManager.default.createDirectory(atPath: folder.file("out"), withIntermediateDirectories: true)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while folder.read("out/servers.cfg") == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(folder.read("out/servers.cfg")?.contains("10.0.0.1:80") == true,
+                    "the write was tried again: \(reports.all.map(\.outcome))")
+            }
+        }
+    }
+
     @Test func aFailedReloadIsRetriedAtTheNextChange() async throws {
         try await withTemporaryFolder { folder in
             let flag = folder.file("haproxy-running")

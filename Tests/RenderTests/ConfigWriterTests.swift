@@ -93,6 +93,19 @@ import TestSupport
         }
     }
 
+    /// confd's -keep-stage-file: the staged file a check refused stays for a look.
+    @Test func keepStageFileLeavesARefusedStagedFile() async throws {
+        try await withTemporaryFolder { folder in
+            var settings = WriteSettings()
+            settings.keepStageFile = true
+            let outcome = await ConfigWriter(settings: settings).sync(resource(folder, check: "exit 1"), content: "bad\n")
+            #expect(outcome.isFailure)
+            let staged = folder.stageFiles(in: "out")
+            #expect(staged.count == 1)
+            #expect(staged.first.flatMap { folder.read("out/" + $0) } == "bad\n")
+        }
+    }
+
     @Test func modeIsAppliedAndAModeChangeAloneIsAChange() async throws {
         try await withTemporaryFolder { folder in
             let writer = ConfigWriter()

@@ -156,6 +156,16 @@ import Primitives
         #expect(problems(base + "owner = \"root\"\nuid = 0").first?.message.contains("either owner or uid/gid") == true)
     }
 
+    /// confd's `group` key: the destination's group by name or number, next to uid or owner.
+    @Test func groupByNameOrNumber() throws {
+        let base = "[template]\nsrc = \"a.tmpl\"\ndest = \"/tmp/a\"\nkeys = [\"/a\"]\n"
+        #expect(try parse(base + "group = \"root\"").gid == 0)
+        #expect(try parse(base + "group = \"0\"\nuid = 0").gid == 0)
+        #expect(try parse(base + "owner = \"root\"\ngroup = \"0\"").uid == 0)
+        #expect(problems(base + "group = \"no-such-group-hecd\"").first?.message.contains("no group no-such-group-hecd") == true)
+        #expect(problems(base + "group = \"root\"\ngid = 0").first?.message.contains("either group or gid") == true)
+    }
+
     @Test func aConfdirIsLoadedWholeAndEveryProblemReported() async throws {
         try await withTemporaryFolder { folder in
             let confdir = try makeConfdir(
@@ -223,6 +233,61 @@ import Primitives
             #expect(compiled.count == 1)
             #expect(compiled.first?.resource.checkCommand?.contains("{{.src}}") == true)
             #expect(compiled.first?.resource.reloadCommand != nil)
+        }
+    }
+
+    /// toml++ (in TOMLKit) aborts on some malformed TOML; such text is refused before it, with its place.
+    @Test func textTOMLKitWouldAbortOnIsAProblemWithLineAndColumn() {
+        let cases: [(text: String, line: Int, column: Int)] = [
+            ("[[[1]]]\n", 1, 3),
+            ("[template]\n[ [a]]\n", 2, 3),
+            ("[template]\nsrc = 1979-05-27T)7:32:00Z\n", 2, 7),
+            ("[template]\nsrc = {a = 1}\n", 2, 7),
+            ("[template]\nsrc = \"open\n", 2, 7),
+        ]
+        for (text, line, column) in cases {
+            let found = problems(text)
+            #expect(found.count == 1, "\(text)")
+            #expect(found.first?.line == line && found.first?.column == column, "\(text): \(found)")
+            #expect(found.first?.message.hasPrefix("invalid TOML: ") == true)
+        }
+    }
+
+    /// Everything a resource file is written with passes the check before TOMLKit as it did.
+    @Test func theTOMLThatResourcesUsePassesTheCheck() throws {
+        let resource = try parse("""
+            # comment
+            [ template ] # a table
+            src = 'a.tmpl'
+            "dest" = "/etc/a \\"quoted\\" \\u00e9"
+            prefix = "/p"
+            keys = [
+              "/app/servers", # the servers
+              '/hecd/haproxy',
+            ]
+            uid = 0x10
+            gid = 1_000
+            max_steps = +5
+            haproxy_runtime_api = true
+            check_cmd = \"\"\"
+            [ -f "{{.src}}" ] && [[ x == x ]] # not a header
+            \"\"\"
+            reload_cmd = '''
+            [[[ also not a header ]]]'''
+            """)
+        #expect(resource.destination == "/etc/a \"quoted\" é")
+        #expect(resource.keys == ["/app/servers", "/hecd/haproxy"])
+        #expect(resource.uid == 16 && resource.gid == 1000 && resource.limits.maxSteps == 5)
+        #expect(resource.checkCommand?.contains("[[ x == x ]]") == true)
+        #expect(resource.reloadCommand == "[[[ also not a header ]]]")
+        #expect(try parse("template.src = \"a\"\ntemplate . dest = \"/a\"\n'template'.keys = [\"/a\"]\n").source == "a")
+        for folder in ["haproxy", "haproxy-apps", "nginx"] {
+            let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent("Deploy/confd/\(folder)/conf.d")
+            for name in try FileManager.default.contentsOfDirectory(atPath: url.path) where name.hasSuffix(".toml") {
+                let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
+                #expect(throws: Never.self, "Deploy/confd/\(folder)/conf.d/\(name)") { try parse(text) }
+            }
         }
     }
 }

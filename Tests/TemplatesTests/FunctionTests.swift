@@ -9,7 +9,9 @@ import Testing
         Case("{{and false (index .tags 5)}} {{or true (index .tags 5)}}", "false true"),
         Case(#"{{len "héllo"}} {{len .m}} {{len .tags}} {{len ""}}"#, "6 2 2 0"),
         Case(#"{{index .tags 0}} {{index .m "b"}} {{index .nested "inner" "x"}} {{index "abc" 1}} {{index .tags}}"#, "a 2 deep 98 [a b]"),
-        Case(#"{{index .m "zz"}}"#, "<nil>"),
+        // Go digs the nil interface{} out of the map: no value (print gets the nil itself).
+        Case(#"{{index .m "zz"}}"#, "<no value>"),
+        Case(#"{{print (index .m "zz")}} {{(and nil 1)}} {{or 0 nil}}"#, "<nil> <no value> <no value>"),
         Case(#"{{slice "hello" 1 3}} {{slice .nums 1 3}} {{slice .nums 3}} {{slice .nums}} {{slice "abc" 3}}|"#, "el [2 3] [4 5] [1 2 3 4 5] |"),
         Case(#"{{print 1 2 "a" "b" 3}}"#, "1 2ab3"),
         Case(#"{{print "a" 1 2 "b"}}"#, "a1 2b"),
@@ -69,7 +71,7 @@ import Testing
         Case(#"{{trimSuffix "file.conf" ".conf"}} {{trimSuffix "file" ".conf"}}"#, "file file"),
         Case(#"{{$d := json (getv "/app/config")}}{{$d.host}}:{{$d.port}} {{index $d.tags 1}} {{$d.big}} {{$d.ok}}"#,
              "db:5432 y 1.234567e+06 true", store: nested),
-        Case(#"{{range jsonArray "[1,\"a\",true,null,{\"k\":[]}]"}}{{.}},{{end}}"#, "1,a,true,<nil>,map[k:[]],"),
+        Case(#"{{range jsonArray "[1,\"a\",true,null,{\"k\":[]}]"}}{{.}},{{end}}"#, "1,a,true,<no value>,map[k:[]],"),
         Case(#"{{range jsonArray (getv "/app/list")}}{{.}}{{end}} {{json "null"}}"#, "ba map[]", store: nested),
         Case(#"{{$m := map "a" 1 "b" "x"}}{{$m.a}}{{$m.b}}{{index $m "b"}} {{map}}"#, "1xx map[]"),
         Case(#"{{datetime}}"#, "2024-03-05 07:08:09.125 +0000 UTC"),
@@ -84,7 +86,11 @@ import Testing
         Case(#"{{sortByLength (split "ccc,a,bb,d" ",")}}"#, "[a d bb ccc]"),
         Case(#"{{range sortKVByLength (gets "/app/servers/*")}}{{base .Key}} {{end}}"#,
              "cocky_morse goofy_goldstine prickly_blackwell backstabbing_rosalind "),
-        Case(#"{{reverse (split "a,b,c" ",")}} {{range reverse (gets "/app/servers/*")}}{{base .Key | printf "%.1s"}}{{end}}"#, "[c b a] pgcb"),
+        // confd's Reverse switches on []string and []memkv.KVPair: gets' KVPairs, seq's []int and jsonArray's
+        // []interface {} come back as they are; a variable sees the reversal, which is in place.
+        Case(#"{{reverse (split "a,b,c" ",")}} {{range reverse (gets "/app/servers/*")}}{{base .Key | printf "%.1s"}}{{end}}"#, "[c b a] bcgp"),
+        Case(#"{{reverse (seq 1 3)}} {{reverse (jsonArray "[1,2]")}} {{range reverse (sortKVByLength (gets "/app/servers/*"))}}{{base .Key | printf "%.1s"}}{{end}}"#, "[1 2 3] [1 2] bpgc"),
+        Case(#"{{$s := split "bb,a,ccc" ","}}{{sortByLength $s}} {{$s}} {{reverse $s}} {{$s}} {{$s | reverse}} {{$s}}"#, "[a bb ccc] [a bb ccc] [ccc bb a] [ccc bb a] [a bb ccc] [a bb ccc]"),
         Case(#"{{base64Encode "hello"}} {{base64Decode "aGVsbG8="}} {{base64Encode ""}} {{base64Decode "aGk="}}"#, "aGVsbG8= hello  hi"),
         Case(#"{{getenv "HECD_TEST_VAR"}} {{getenv "NOPE" "dflt"}} [{{getenv "NOPE"}}] {{getenv "EMPTY_VAR" "d"}}"#, "from-env dflt [] d"),
         Case(#"{{exists "/app/servers/cocky_morse"}} {{exists "/nope"}} {{exists "/app/servers"}}"#, "true false false"),
@@ -102,7 +108,8 @@ import Testing
              "[config list upstream values] [config list upstream values] [api flag web] [a b]", store: nested),
         Case(#"{{lsdir "/app"}} {{lsdir "/app/upstream/"}} {{lsdir "/app/upstream/web"}}"#, "[upstream values] [api web] []", store: nested),
         Case(#"{{ls "/app/upstream/flag"}} {{ls "/nowhere"}} {{lsdir "/nowhere"}}"#, "[flag] [] []", store: nested),
-        Case(#"{{ls "/"}} {{lsdir "/"}}"#, "[app application top] [app application]", store: nested),
+        // memkv on the root: ls lists the keys right under it, lsdir nothing.
+        Case(#"{{ls "/"}} {{lsdir "/"}}"#, "[top] []", store: nested),
         Case(#"{{range lsdir "/app/upstream"}}{{$dir := .}}{{range ls (printf "/app/upstream/%s" .)}}{{$dir}}/{{.}} {{end}}{{end}}"#,
              "api/a web/a web/b ", store: nested),
         Case(#"{{lookupIP "127.0.0.1"}} {{lookupIPV4 "127.0.0.1"}} {{lookupIPV6 "127.0.0.1"}} {{lookupIP "::1"}}"#,

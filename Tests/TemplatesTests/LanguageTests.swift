@@ -10,7 +10,7 @@ import Testing
         Case("{{.missing}}", "<no value>"),
         Case("{{.nested.inner.x}}", "deep"),
         Case("{{.nested.nope.x}}", "<no value>"),
-        Case("{{.nothing}}", "<nil>"),
+        Case("{{.nothing}}", "<no value>"),
         Case("{{.}}", "<no value>", data: .null),
         Case("{{.}}", "just a string", data: "just a string"),
         Case("{{.tags}} {{.m}} {{.emptyMap}} {{.empty}}", "[a b] map[a:1 b:2] map[] []"),

@@ -7,62 +7,35 @@ import HTTPTransport
 public final class Daemon: @unchecked Sendable {
     public let name: String
     public let logFile: String
-    public let pid: pid_t
-    private let lock = NSLock()
-    private var reaped = false
+    private let process: ChildProcess
+    public var pid: pid_t { process.pid }
 
     /// Starts `executable`; its output goes to `logFile`.
     public init(_ executable: String, _ arguments: [String], logFile: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw TestFailure("no \(executable) on this machine (Deploy/test.sh installs it)")
-        }
         name = (executable as NSString).lastPathComponent
         self.logFile = logFile
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var defaults = sigset_t()
-        sigfillset(&defaults)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let result = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard result == 0 else { throw TestFailure("cannot start \(executable): \(String(cString: strerror(result)))") }
-        pid = child
+        process = try ChildProcess(executable, arguments, standardOutput: logFile, standardError: logFile)
     }
 
-    public var isRunning: Bool {
-        lock.withLock {
-            guard !reaped else { return false }
-            var status: Int32 = 0
-            let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno == ECHILD) { reaped = true }
-            return !reaped
-        }
-    }
+    public var isRunning: Bool { process.isRunning }
 
     public var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
+    /// SIGKILL to the whole group at once (a crash).
+    public func kill() async {
+        guard process.isRunning else { return }
+        process.killGroup()
+        _ = await process.exitStatus(within: .seconds(5))
+    }
+
     /// SIGTERM to the whole group, SIGKILL after `grace`.
     public func stop(grace: Duration = .seconds(2)) async {
-        kill(-pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-        kill(-pid, SIGKILL)
-        let hardDeadline = ContinuousClock.now + .seconds(5)
-        while isRunning, ContinuousClock.now < hardDeadline { try? await Task.sleep(for: .milliseconds(10)) }
+        // Once reaped, its pid (and group id) may belong to another process.
+        guard process.isRunning else { return }
+        process.signalGroup(SIGTERM)
+        _ = await process.exitStatus(within: grace)
+        process.killGroup()
+        _ = await process.exitStatus(within: .seconds(5))
     }
 }
 
@@ -131,12 +104,6 @@ public struct ProxyProbe: Sendable {
         }
         throw TestFailure("the proxy never answered as expected within \(timeout); last answer: \(String(describing: last))")
     }
-}
-
-/// Runs a program to its end; returns its status and output.
-public func runProgram(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let (status, output) = try await EtcdProcess.run(executable, arguments)
-    return (status, output)
 }
 
 /// A test's own failure with a message.

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPTransport
 
 // A real etcd for tests, shared by the test targets (TestSupport).
 //
@@ -29,7 +30,8 @@ public func withEtcd<Value>(
     return try result.get()
 }
 
-/// One etcd process on 127.0.0.1, which can be stopped and started again on the same ports and data.
+/// One etcd process on 127.0.0.1, which can be stopped and started again on the same ports and data: alone
+/// (a single-member cluster with short election settings), or one member of an `EtcdCluster`.
 public final class EtcdProcess: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -49,40 +51,84 @@ public final class EtcdProcess: @unchecked Sendable {
     public private(set) var metricsPort: Int
     public let clientScheme: String
     public var clientURL: String { "\(clientScheme)://127.0.0.1:\(clientPort)" }
+    public var peerURL: String { "http://127.0.0.1:\(peerPort)" }
+    /// The member name (`--name`).
+    public let name: String
+    /// The cluster this member starts in, set before the first start; nil for a single-member etcd.
+    public var membership: Membership?
+
+    /// A member's first start in a cluster: `--initial-cluster` (every `name=peerURL`) and its token.
+    public struct Membership: Sendable {
+        public var initialCluster: String
+        public var token: String
+        public init(initialCluster: String, token: String) {
+            self.initialCluster = initialCluster
+            self.token = token
+        }
+    }
     private let arguments: [String]
     private let lock = NSLock()
     private var process: Process?
     private var everStarted = false
 
-    public init(arguments: [String] = [], clientScheme: String = "http") throws {
+    public init(arguments: [String] = [], clientScheme: String = "http", name: String = "t") throws {
         directory = NSTemporaryDirectory() + "hecd-etcd-\(UUID().uuidString.prefix(8).lowercased())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.arguments = arguments
         self.clientScheme = clientScheme
+        self.name = name
         clientPort = Self.freePort()
         peerPort = Self.freePort()
         metricsPort = Self.freePort()
     }
 
+    /// The process id while etcd runs (paused or not).
+    public var pid: pid_t? { lock.withLock { process.map(\.processIdentifier) } }
+
     /// Starts etcd and waits until it answers. The first start retries on other ports when the chosen ones
     /// were taken meanwhile; later starts (a restart) keep the ports and the data.
     public func start(timeout: Duration = .seconds(15)) async throws {
+        let firstStart = !everStarted
         var attempt = 0
         while true {
             attempt += 1
             do {
-                try await launchAndWait(timeout: timeout)
+                try launch()
+                try await waitUntilHealthy(timeout: timeout)
                 everStarted = true
                 return
             } catch {
-                let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
-                guard !everStarted, attempt < 3, log.contains("address already in use") else { throw error }
+                guard membership == nil, firstStart, attempt < 3, portsWereTaken else { throw error }
                 clientPort = Self.freePort()
                 peerPort = Self.freePort()
                 metricsPort = Self.freePort()
                 try? FileManager.default.removeItem(atPath: dataDirectory)
             }
         }
+    }
+
+    /// Waits (bounded: Foundation's `isRunning` has been seen never to turn false) until `process` has ended.
+    private static func waitForExit(_ process: Process, within timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    /// Whether etcd's log says a port it was given was taken.
+    var portsWereTaken: Bool {
+        ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").contains("address already in use")
+    }
+
+    /// Sends `signal` to etcd (SIGSTOP pauses it: the kernel still accepts connections, nothing answers).
+    public func send(signal: Int32) {
+        if let pid { kill(pid, signal) }
+    }
+
+    /// Kills etcd at once (SIGKILL, a crash), keeping its data for a later `start()`.
+    public func crash() async {
+        guard let process = lock.withLock({ self.process }) else { return }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        await Self.waitForExit(process, within: .seconds(10))
+        lock.withLock { self.process = nil }
     }
 
     /// Stops etcd with SIGTERM (SIGKILL after `grace`), keeping its data for a later `start()`.
@@ -93,18 +139,14 @@ public final class EtcdProcess: @unchecked Sendable {
         while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+            await Self.waitForExit(process, within: .seconds(10))
         }
         lock.withLock { self.process = nil }
     }
 
-    /// Kills etcd at once (SIGKILL) and deletes its directory.
+    /// Kills etcd at once (SIGKILL, which also ends a paused one) and deletes its directory.
     public func destroy() async {
-        if let process = lock.withLock({ self.process }), process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
-        }
-        lock.withLock { self.process = nil }
+        await crash()
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -122,21 +164,24 @@ public final class EtcdProcess: @unchecked Sendable {
 
     // MARK: - Internals
 
-    private func launchAndWait(timeout: Duration) async throws {
+    /// Starts the etcd process without waiting for it to answer (members of a cluster wait for each other).
+    func launch() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw Failure(description: "no etcd at \(Self.binary): apt-get install etcd-server (or set ETCD_BINARY)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        let peerURL = "http://127.0.0.1:\(peerPort)"
+        // A single member elects itself at once with short timeouts (and leases may be as short as 1 s); a
+        // cluster keeps etcd's defaults (heartbeat 100 ms, election 1000 ms), what users run.
+        let cluster = membership.map {
+            ["--initial-cluster", $0.initialCluster, "--initial-cluster-token", $0.token]
+        } ?? ["--initial-cluster", "\(name)=\(peerURL)", "--heartbeat-interval", "10", "--election-timeout", "100"]
         process.arguments = [
-            "--name", "t", "--data-dir", dataDirectory,
+            "--name", name, "--data-dir", dataDirectory,
             "--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
             "--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
-            "--initial-cluster", "t=\(peerURL)", "--listen-metrics-urls", "http://127.0.0.1:\(metricsPort)",
-            // A single member elects itself at once with short timeouts (and leases may be as short as 1 s).
-            "--heartbeat-interval", "10", "--election-timeout", "100",
-        ] + arguments
+            "--listen-metrics-urls", "http://127.0.0.1:\(metricsPort)",
+        ] + cluster + arguments
         if !FileManager.default.fileExists(atPath: logFile) {
             _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         }
@@ -148,13 +193,19 @@ public final class EtcdProcess: @unchecked Sendable {
         try process.run()
         try? log.close()
         lock.withLock { self.process = process }
+    }
 
+    /// Waits until etcd answers `/health` (true once it has a leader); stops it and throws after `timeout`.
+    func waitUntilHealthy(timeout: Duration) async throws {
+        guard let process = lock.withLock({ self.process }) else {
+            throw Failure(description: "etcd \(name) is not running")
+        }
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 throw Failure(description: "etcd exited (\(process.terminationStatus)) at start: \(logTail())")
             }
-            if Self.isHealthy(port: metricsPort) { return }
+            if await Self.isHealthy(port: metricsPort) { return }
             try await Task.sleep(for: .milliseconds(20))
         }
         await stop(grace: .zero)
@@ -166,33 +217,14 @@ public final class EtcdProcess: @unchecked Sendable {
         return String(text.suffix(1500))
     }
 
-    /// `GET /health` over a plain socket: `{"health":"true"}` once a leader is elected.
-    private static func isHealthy(port: Int) -> Bool {
-        let connection = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard connection >= 0 else { return false }
-        defer { close(connection) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(connection, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        let request = Array("GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+    /// `GET /health` on the metrics port: `{"health":"true"}` once the member has a leader. On libcurl's
+    /// thread, not the caller's.
+    private static func isHealthy(port: Int) async -> Bool {
+        let client = HTTPClient(endpoint: .url("http://127.0.0.1:\(port)"))
+        guard let response = try? await client.send(HTTPRequest(.get, "/health", timeout: .seconds(1))) else {
             return false
         }
-        var answer = Data()
-        var buffer = [UInt8](repeating: 0, count: 1024)
-        while true {
-            let count = recv(connection, &buffer, buffer.count, 0)
-            guard count > 0 else { break }
-            answer.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: answer, as: UTF8.self).contains(#""health":"true""#)
+        return response.bodyText.contains(#""health":"true""#)
     }
 
     /// A loopback port that was free a moment ago (bound to port 0, then closed).
@@ -214,15 +246,6 @@ public final class EtcdProcess: @unchecked Sendable {
 
     /// Runs a program to its end without blocking the caller's thread; returns its status and output.
     public static func run(_ executable: String, _ arguments: [String]) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        let status = try await runToEnd(process)
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (status, output.trimmingCharacters(in: .whitespacesAndNewlines))
+        try await runProgram(executable, arguments)
     }
 }

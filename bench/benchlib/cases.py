@@ -1,9 +1,12 @@
 """The benchmark cases. Each appends rows to the report and raw samples to the JSON."""
 
+import json
+import os
 import random
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -854,3 +857,23 @@ def slow_stops(ctx, stopping=10, scale=5):
             Stats([x for x in s["keepalive_idle_late_ms"] if x is not None]), unit="ms")
     rep.row(case, "lease keepalive during the stops and the scale-up: latest arrival beyond its second", late,
             unit="ms", target="≤ 50 ms", met=late.n > 0 and late.max <= 0.05)
+
+
+def templates(ctx):
+    """8. Template rendering side by side with Go's text/template (bench/templates.py: its own table too)."""
+    case = "8. Template render vs Go's text/template"
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates.py")
+    figures = os.path.join(ctx.workdir, "templates.json")
+    subprocess.run([sys.executable, script, "--runs", str(ctx.runs), "--json", figures], check=True,
+                   stdout=subprocess.DEVNULL)
+    with open(figures) as f:
+        rows = json.load(f)
+    for row in rows:
+        if row["keys"] < 1000:
+            continue
+        ratio = row["hecd_ms"] / row["go_ms"]
+        ctx.report.row(case, f"{row['case']}: render time (Go {row['go_ms']:.1f} ms)", f"{row['hecd_ms']:.1f} ms",
+                       unit="", ratio=ratio, ratio_of="Go", target="≤ 1× Go", met=ratio <= 1.0)
+        ctx.report.row(case, f"{row['case']}: peak RSS (Go {row['go_mb']:.1f} MB)", f"{row['hecd_mb']:.1f} MB",
+                       unit="", ratio=row["hecd_mb"] / row["go_mb"], ratio_of="Go", target="≤ 1× Go",
+                       met=row["hecd_mb"] <= row["go_mb"])

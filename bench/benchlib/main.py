@@ -21,7 +21,7 @@ from .peers import Compose, Swarm
 from .report import Report
 from .util import BenchError, log, now
 
-CASES = ["scale", "kill", "render", "footprint", "rolling", "slow"]
+CASES = ["scale", "kill", "render", "footprint", "rolling", "slow", "templates"]
 CASE_HELP = {
     "scale": "1. scale-up 0→10 and 0→50 against docker run, Swarm and docker-compose",
     "kill": "2. a killed container: deregistered, replaced; against Swarm's restart",
@@ -29,6 +29,7 @@ CASE_HELP = {
     "footprint": "4+5. etcd requests/s of an idle agent with 10 and 200 containers; agent memory and CPU",
     "rolling": "6. failed requests during scale-down and a rolling replacement (needs hecd render)",
     "slow": "7. apps that ignore SIGTERM: scale-up and a killed container while 10 stops wait out their timeout; keepalive delays",
+    "templates": "8. template render time and memory against Go's text/template at 10,000 and 50,000 keys (needs go)",
 }
 
 
@@ -173,7 +174,8 @@ def main(argv):
                         swarm=swarm, idle_window=args.idle_window)
         steps = {"scale": lambda: C.scale_up(ctx), "kill": lambda: C.killed(ctx),
                  "render": lambda: C.etcd_to_haproxy(ctx), "footprint": lambda: C.footprint(ctx),
-                 "rolling": lambda: C.rolling(ctx), "slow": lambda: C.slow_stops(ctx)}
+                 "rolling": lambda: C.rolling(ctx), "slow": lambda: C.slow_stops(ctx),
+                 "templates": lambda: C.templates(ctx)}
         for name in args.cases:
             log(f"=== case {name}: {CASE_HELP[name]}")
             t = now()

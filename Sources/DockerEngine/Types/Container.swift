@@ -21,6 +21,18 @@ public struct ContainerSummary: Sendable, Hashable, Decodable {
 
     public var name: String { names.first ?? id }
 
+    /// Docker's health status when the container has a HEALTHCHECK: `starting`, `healthy` or `unhealthy`
+    /// (read from `Status`, e.g. "Up 5 seconds (healthy)"); nil without one.
+    public var health: String? {
+        guard status.hasSuffix(")"), let open = status.lastIndex(of: "(") else { return nil }
+        let inside = status[status.index(after: open)..<status.index(before: status.endIndex)]
+        switch inside {
+        case "healthy", "unhealthy": return String(inside)
+        case "health: starting": return "starting"
+        default: return nil
+        }
+    }
+
     public init(
         id: String, names: [String], image: String, state: String, status: String = "",
         labels: [String: String] = [:], created: Int = 0, ports: [PublishedPort] = []
@@ -81,10 +93,21 @@ public struct ContainerConfig: Sendable, Hashable, Encodable {
     public var command: [String]?
     public var env: [String: String]
     public var labels: [String: String]
-    /// Container ports, e.g. 80: published on a random host port (`-P`).
+    /// Container ports, e.g. 80: published on a random host port (`-P`), with every port the image exposes.
     public var exposedPorts: [Int]
     public var hostname: String?
     public var stopTimeout: Int?
+    public var entrypoint: [String]?
+    public var user: String?
+    public var workingDir: String?
+    public var stopSignal: String?
+    /// `docker run -i` and `-t`.
+    public var openStdin = false
+    public var tty = false
+    /// Anonymous volumes (`-v /path`): `Config.Volumes`.
+    public var anonymousVolumes: [String] = []
+    /// Everything that goes in `HostConfig`.
+    public var host = HostConfiguration()
 
     public init(
         image: String, command: [String]? = nil, env: [String: String] = [:], labels: [String: String] = [:],
@@ -100,15 +123,12 @@ public struct ContainerConfig: Sendable, Hashable, Encodable {
     }
 
     private struct Empty: Encodable, Hashable {}
-    private struct RestartPolicy: Encodable { let Name: String }
-    private struct HostConfig: Encodable {
-        let PublishAllPorts: Bool
-        let RestartPolicy: RestartPolicy
-    }
 
     private enum CodingKeys: String, CodingKey {
         case image = "Image", command = "Cmd", env = "Env", labels = "Labels", exposedPorts = "ExposedPorts"
         case hostname = "Hostname", stopTimeout = "StopTimeout", hostConfig = "HostConfig"
+        case entrypoint = "Entrypoint", user = "User", workingDir = "WorkingDir", stopSignal = "StopSignal"
+        case openStdin = "OpenStdin", tty = "Tty", volumes = "Volumes"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -121,9 +141,125 @@ public struct ContainerConfig: Sendable, Hashable, Encodable {
         try container.encode(exposed, forKey: .exposedPorts)
         try container.encodeIfPresent(hostname, forKey: .hostname)
         try container.encodeIfPresent(stopTimeout, forKey: .stopTimeout)
-        // All ports published on random host ports; restarts are the agent's job, not the engine's.
-        try container.encode(
-            HostConfig(PublishAllPorts: true, RestartPolicy: RestartPolicy(Name: "no")), forKey: .hostConfig)
+        try container.encodeIfPresent(entrypoint, forKey: .entrypoint)
+        try container.encodeIfPresent(user, forKey: .user)
+        try container.encodeIfPresent(workingDir, forKey: .workingDir)
+        try container.encodeIfPresent(stopSignal, forKey: .stopSignal)
+        if openStdin { try container.encode(true, forKey: .openStdin) }
+        if tty { try container.encode(true, forKey: .tty) }
+        if !anonymousVolumes.isEmpty {
+            try container.encode(Dictionary(uniqueKeysWithValues: Set(anonymousVolumes).map { ($0, Empty()) }), forKey: .volumes)
+        }
+        try container.encode(host, forKey: .hostConfig)
+    }
+}
+
+/// `HostConfig` of `POST /containers/create`. Every port is published on a random host port (`-P`) and the
+/// restart policy is `no`: restarts are the agent's job, not the engine's.
+public struct HostConfiguration: Sendable, Hashable, Encodable {
+    /// `-v` entries: `/host:/ctr[:opts]` and `name:/ctr[:opts]`.
+    public var binds: [String] = []
+    /// Container path → mount options.
+    public var tmpfs: [String: String] = [:]
+    public var dns: [String] = []
+    public var dnsSearch: [String] = []
+    /// `host:ip`.
+    public var extraHosts: [String] = []
+    /// Bytes.
+    public var memory: Int64?
+    public var memoryReservation: Int64?
+    public var nanoCPUs: Int64?
+    public var pidsLimit: Int64?
+    public var ulimits: [Ulimit] = []
+    public var capAdd: [String] = []
+    public var capDrop: [String] = []
+    public var readonlyRootfs = false
+    public var privileged = false
+    /// A network name, `host`, or nil for the default bridge.
+    public var networkMode: String?
+    public var pidMode: String?
+    public var ipcMode: String?
+    public var devices: [Device] = []
+    public var logConfig: LogConfig?
+
+    public init() {}
+
+    public struct Ulimit: Sendable, Hashable, Encodable {
+        public var name: String
+        public var soft: Int64
+        public var hard: Int64
+
+        public init(name: String, soft: Int64, hard: Int64) {
+            self.name = name
+            self.soft = soft
+            self.hard = hard
+        }
+
+        enum CodingKeys: String, CodingKey { case name = "Name", soft = "Soft", hard = "Hard" }
+    }
+
+    public struct Device: Sendable, Hashable, Encodable {
+        public var pathOnHost: String
+        public var pathInContainer: String
+        public var cgroupPermissions: String
+
+        public init(pathOnHost: String, pathInContainer: String, cgroupPermissions: String) {
+            self.pathOnHost = pathOnHost
+            self.pathInContainer = pathInContainer
+            self.cgroupPermissions = cgroupPermissions
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case pathOnHost = "PathOnHost", pathInContainer = "PathInContainer", cgroupPermissions = "CgroupPermissions"
+        }
+    }
+
+    public struct LogConfig: Sendable, Hashable, Encodable {
+        public var type: String
+        public var config: [String: String]
+
+        public init(type: String, config: [String: String]) {
+            self.type = type
+            self.config = config
+        }
+
+        enum CodingKeys: String, CodingKey { case type = "Type", config = "Config" }
+    }
+
+    private struct RestartPolicy: Encodable { let Name: String }
+
+    private enum CodingKeys: String, CodingKey {
+        case publishAllPorts = "PublishAllPorts", restartPolicy = "RestartPolicy", binds = "Binds", tmpfs = "Tmpfs"
+        case dns = "Dns", dnsSearch = "DnsSearch", extraHosts = "ExtraHosts", memory = "Memory"
+        case memoryReservation = "MemoryReservation", nanoCPUs = "NanoCpus", pidsLimit = "PidsLimit"
+        case ulimits = "Ulimits", capAdd = "CapAdd", capDrop = "CapDrop", readonlyRootfs = "ReadonlyRootfs"
+        case privileged = "Privileged", networkMode = "NetworkMode", pidMode = "PidMode", ipcMode = "IpcMode"
+        case devices = "Devices", logConfig = "LogConfig"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(true, forKey: .publishAllPorts)
+        try container.encode(RestartPolicy(Name: "no"), forKey: .restartPolicy)
+        if !binds.isEmpty { try container.encode(binds, forKey: .binds) }
+        if !tmpfs.isEmpty { try container.encode(tmpfs, forKey: .tmpfs) }
+        if !dns.isEmpty { try container.encode(dns, forKey: .dns) }
+        if !dnsSearch.isEmpty { try container.encode(dnsSearch, forKey: .dnsSearch) }
+        if !extraHosts.isEmpty { try container.encode(extraHosts, forKey: .extraHosts) }
+        try container.encodeIfPresent(memory, forKey: .memory)
+        try container.encodeIfPresent(memoryReservation, forKey: .memoryReservation)
+        try container.encodeIfPresent(nanoCPUs, forKey: .nanoCPUs)
+        try container.encodeIfPresent(pidsLimit, forKey: .pidsLimit)
+        if !ulimits.isEmpty { try container.encode(ulimits, forKey: .ulimits) }
+        if !capAdd.isEmpty { try container.encode(capAdd, forKey: .capAdd) }
+        if !capDrop.isEmpty { try container.encode(capDrop, forKey: .capDrop) }
+        if readonlyRootfs { try container.encode(true, forKey: .readonlyRootfs) }
+        if privileged { try container.encode(true, forKey: .privileged) }
+        try container.encodeIfPresent(networkMode, forKey: .networkMode)
+        try container.encodeIfPresent(pidMode, forKey: .pidMode)
+        try container.encodeIfPresent(ipcMode, forKey: .ipcMode)
+        if !devices.isEmpty { try container.encode(devices, forKey: .devices) }
+        try container.encodeIfPresent(logConfig, forKey: .logConfig)
     }
 }
 
@@ -143,19 +279,26 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
         public let exitCode: Int
         public let startedAt: Date?
         public let finishedAt: Date?
+        /// `starting`, `healthy` or `unhealthy` when the container has a HEALTHCHECK.
+        public let health: String?
 
-        public init(status: String, running: Bool, exitCode: Int = 0, startedAt: Date? = nil, finishedAt: Date? = nil) {
+        public init(
+            status: String, running: Bool, exitCode: Int = 0, startedAt: Date? = nil, finishedAt: Date? = nil,
+            health: String? = nil
+        ) {
             self.status = status
             self.running = running
             self.exitCode = exitCode
             self.startedAt = startedAt
             self.finishedAt = finishedAt
+            self.health = health
         }
 
         enum CodingKeys: String, CodingKey {
             case status = "Status", running = "Running", exitCode = "ExitCode"
-            case startedAt = "StartedAt", finishedAt = "FinishedAt"
+            case startedAt = "StartedAt", finishedAt = "FinishedAt", health = "Health"
         }
+        private struct Health: Decodable { let Status: String? }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -164,6 +307,7 @@ public struct ContainerDetails: Sendable, Hashable, Decodable {
             exitCode = try container.decodeIfPresent(Int.self, forKey: .exitCode) ?? 0
             startedAt = DockerTime.parse(try container.decodeIfPresent(String.self, forKey: .startedAt))
             finishedAt = DockerTime.parse(try container.decodeIfPresent(String.self, forKey: .finishedAt))
+            health = (try? container.decodeIfPresent(Health.self, forKey: .health))?.Status
         }
     }
 

@@ -45,6 +45,33 @@ public struct ImageReference: Sendable, Hashable {
     }
 }
 
+extension ImageReference {
+    /// Docker Hub's domain in image references.
+    static let dockerHubDomain = "docker.io"
+    /// The names that mean Docker Hub.
+    static let dockerHubNames: Set<String> = ["docker.io", "index.docker.io", "registry-1.docker.io"]
+    /// The address credentials for Docker Hub are stored under, as `docker login` writes it.
+    public static let dockerHubServerAddress = "https://index.docker.io/v1/"
+
+    /// The registry the image comes from, found as Docker does: the first path component when it has a `.`
+    /// or a `:`, is `localhost`, or has capitals (`127.0.0.1:5000/a/b` → `127.0.0.1:5000`,
+    /// `registry.example.com/x` → `registry.example.com`); else Docker Hub, `docker.io` (`busybox`,
+    /// `library/busybox`, `team/app`).
+    public var registry: String {
+        guard let slash = repository.firstIndex(of: "/") else { return Self.dockerHubDomain }
+        let first = String(repository[..<slash])
+        let isDomain = first.contains(".") || first.contains(":") || first == "localhost" || first.lowercased() != first
+        guard isDomain else { return Self.dockerHubDomain }
+        return Self.dockerHubNames.contains(first) ? Self.dockerHubDomain : first
+    }
+
+    /// The key the docker CLI looks the image's registry up by in config.json, and sends as `serveraddress`:
+    /// the registry's host, or `https://index.docker.io/v1/` for Docker Hub.
+    public var credentialsKey: String {
+        registry == Self.dockerHubDomain ? Self.dockerHubServerAddress : registry
+    }
+}
+
 /// One line of an image pull's progress stream.
 public struct PullProgress: Sendable, Hashable, Decodable {
     public let status: String?

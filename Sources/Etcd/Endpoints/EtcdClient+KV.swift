@@ -49,10 +49,11 @@ extension EtcdClient {
     }
 
     /// Forgets the history before `revision`: watches and reads from earlier revisions then fail.
-    /// With `physical`, answers only once the space is reclaimed. Maps to `POST /v3/kv/compaction`.
+    /// With `physical`, answers only once the space is reclaimed. Never sent twice while an attempt may still
+    /// be working (a second one would answer "compacted"). Maps to `POST /v3/kv/compaction`.
     public func compact(revision: Int64, physical: Bool = false) async throws(EtcdError) {
         _ = try await call(
             "/v3/kv/compaction", CompactionRequest(revision: String(revision), physical: physical ? true : nil),
-            as: HeaderResponse.self)
+            as: HeaderResponse.self, hedge: false)
     }
 }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPTransport
+import Synchronization
 
 extension EtcdClient {
     /// Watches every key under `prefix` (all keys for "") and reports changes in batches, for as long as the
@@ -11,16 +12,22 @@ extension EtcdClient {
     ///
     /// Starts at `fromRevision` (e.g. a `range`'s revision + 1), or at the next change when nil. After a
     /// dropped connection it reconnects (100 ms doubling to `maximumBackoff`, reset once connected; on the
-    /// next endpoint if this one cannot be reached) and resumes after the last revision it reported, so
-    /// nothing is missed or repeated. When that revision has been compacted it reports `.resyncNeeded` and
+    /// next endpoint if this one cannot be reached or has no leader) and resumes after the last revision it
+    /// reported, so nothing is missed or repeated. A quiet watch stream cannot tell a paused or cut-off member
+    /// from a quiet prefix, so every `probeInterval` the member is asked for a cheap local count (with "no
+    /// leader" refused at once); when it does not answer within a second (or the request timeout, if shorter),
+    /// or has no leader, the watch moves to another member. When that revision has been compacted it reports `.resyncNeeded` and
     /// continues from the current revision. Permission errors end it with `.failed`.
     /// Maps to `POST /v3/watch {"create_request": {…}}`, one streamed `{"result": …}` line per message.
     public func watch(
-        prefix: String, fromRevision: Int64? = nil, maximumBackoff: Duration = .seconds(5)
+        prefix: String, fromRevision: Int64? = nil, maximumBackoff: Duration = .seconds(5),
+        probeInterval: Duration = .seconds(2)
     ) -> AsyncStream<EtcdWatchUpdate> {
         AsyncStream { continuation in
             let task = Task {
-                await runWatch(prefix: prefix, fromRevision: fromRevision, maximumBackoff: maximumBackoff) {
+                await runWatch(
+                    prefix: prefix, fromRevision: fromRevision, maximumBackoff: maximumBackoff, probeInterval: probeInterval
+                ) {
                     continuation.yield($0)
                 }
                 continuation.finish()
@@ -38,15 +45,15 @@ extension EtcdClient {
     }
 
     private func runWatch(
-        prefix: String, fromRevision: Int64?, maximumBackoff: Duration,
-        yield: @Sendable (EtcdWatchUpdate) -> Void
+        prefix: String, fromRevision: Int64?, maximumBackoff: Duration, probeInterval: Duration,
+        yield: @escaping @Sendable (EtcdWatchUpdate) -> Void
     ) async {
         let initialBackoff = Duration.milliseconds(100)
         var cursor = WatchCursor(fromRevision: fromRevision)
         var backoff = initialBackoff
         var triedFreshToken = false
         while !Task.isCancelled {
-            let end = await watchConnection(prefix: prefix, cursor: &cursor, yield: yield)
+            let end = await watchConnection(prefix: prefix, cursor: &cursor, probeInterval: probeInterval, yield: yield)
             if Task.isCancelled { return }
             let wasCreated = cursor.createdRevision > 0
             if wasCreated {
@@ -81,9 +88,11 @@ extension EtcdClient {
         }
     }
 
-    /// Opens one watch stream on the current endpoint and reads it until it ends or must be ended.
+    /// Opens one watch stream on the current endpoint and reads it until it ends or must be ended, while a
+    /// probe checks that the member still answers.
     private func watchConnection(
-        prefix: String, cursor: inout WatchCursor, yield: @Sendable (EtcdWatchUpdate) -> Void
+        prefix: String, cursor: inout WatchCursor, probeInterval: Duration,
+        yield: @escaping @Sendable (EtcdWatchUpdate) -> Void
     ) async -> WatchConnectionEnd {
         cursor.connecting()
         let token: String?
@@ -97,30 +106,45 @@ extension EtcdClient {
         let index = currentIndex % clients.count
         let body = Self.jsonBody(WatchCreateRequest(prefix: prefix, startRevision: cursor.nextRevision))
         var request = HTTPRequest.json(.post, "/v3/watch", body: body)
+        request.headers[Self.requireLeaderHeader] = "true"
         if let token, !token.isEmpty { request.headers["Authorization"] = token }
+        let shared = SharedCursor(cursor)
+        let streamRequest = request
+        let end = await withTaskGroup(of: WatchConnectionEnd?.self) { group in
+            group.addTask {
+                await self.readWatchStream(streamRequest, index: index, prefix: prefix, cursor: shared, yield: yield)
+            }
+            group.addTask {
+                await self.probeWatchedMember(index: index, prefix: prefix, token: token, every: probeInterval)
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .dropped(reason: "the watch was cancelled")
+        }
+        cursor = shared.value.withLock { $0 }
+        return end
+    }
+
+    /// Reads one watch stream to its end.
+    private func readWatchStream(
+        _ request: HTTPRequest, index: Int, prefix: String, cursor: SharedCursor,
+        yield: @Sendable (EtcdWatchUpdate) -> Void
+    ) async -> WatchConnectionEnd {
         do {
             for try await item in clients[index].stream(request) {
                 guard case .line(let line) = item else { continue }
-                if let error = GatewayError(line) {
-                    // An error inside the stream, e.g. the member shutting down (14) or a refused token (16).
+                switch cursor.value.withLock({ $0.read(line) }) {
+                case .failure(let error):
                     if error.code == 16 { return .reauthenticate(reason: error.message) }
                     if error.code == 7 { return .failed(.watchCanceled(prefix: prefix, reason: error.message)) }
+                    if error.code == 14 { endpointFailed(index) }
                     return .dropped(reason: "etcd ended the watch: \(error.message)")
-                }
-                let message: StreamedResponse<WatchResponse>
-                do {
-                    message = try JSONDecoder().decode(StreamedResponse<WatchResponse>.self, from: line)
-                } catch {
-                    // Resuming from the last revision seen loses nothing.
-                    return .dropped(reason: "cannot read a watch message (\(error)): \(String(decoding: line, as: UTF8.self).prefix(300))")
-                }
-                guard let response = message.result else { continue }
-                switch cursor.receive(response) {
-                case .deliver(let update): yield(update)
-                case .none: break
-                case .compacted(let currentRevision): return .compacted(currentRevision: currentRevision)
-                case .reauthenticate(let reason): return .reauthenticate(reason: reason)
-                case .canceled(let reason): return .failed(.watchCanceled(prefix: prefix, reason: reason))
+                case .unreadable(let reason): return .dropped(reason: reason)
+                case .step(.deliver(let update)): yield(update)
+                case .step(.none): break
+                case .step(.compacted(let currentRevision)): return .compacted(currentRevision: currentRevision)
+                case .step(.reauthenticate(let reason)): return .reauthenticate(reason: reason)
+                case .step(.canceled(let reason)): return .failed(.watchCanceled(prefix: prefix, reason: reason))
                 }
             }
             return .dropped(reason: "etcd at \(endpoints[index]) closed the watch stream")
@@ -128,6 +152,9 @@ extension EtcdClient {
             switch error.kind {
             case .status(401, let body):
                 return .reauthenticate(reason: GatewayError(Data(body.utf8))?.message ?? body)
+            case .status(503, _):
+                endpointFailed(index)
+                return .dropped(reason: error.description)
             case .status:
                 return .dropped(reason: error.description)
             case .transport:
@@ -138,4 +165,39 @@ extension EtcdClient {
             return .dropped(reason: "\(error)")
         }
     }
+
+    /// Asks the watched member every `interval` for a local count of the prefix; returns when the member does
+    /// not answer in time or answers that it has no leader (the watch then moves on), or nil when cancelled.
+    /// Maps to `POST /v3/kv/range {"count_only": true, "serializable": true}` with `Grpc-Metadata-hasleader`.
+    private func probeWatchedMember(index: Int, prefix: String, token: String?, every interval: Duration) async -> WatchConnectionEnd? {
+        let timeout = min(requestTimeout, .seconds(1))
+        var probe = RangeRequest(prefix: prefix, countOnly: true)
+        probe.serializable = true
+        var request = HTTPRequest.json(.post, "/v3/kv/range", body: Self.jsonBody(probe), timeout: timeout)
+        request.headers[Self.requireLeaderHeader] = "true"
+        if let token, !token.isEmpty { request.headers["Authorization"] = token }
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+                let response = try await clients[index].send(request)
+                guard Self.isUnavailable(response) else { continue }
+                endpointFailed(index)
+                let message = GatewayError(response.body)?.message ?? response.bodyText
+                return .dropped(reason: "etcd at \(endpoints[index]) cannot serve (\(message)): watching through another member")
+            } catch is CancellationError {
+                return nil
+            } catch {
+                if Task.isCancelled { return nil }
+                endpointFailed(index)
+                return .dropped(reason: "etcd at \(endpoints[index]) stopped answering (\(error)): watching through another member")
+            }
+        }
+        return nil
+    }
+}
+
+/// A watch connection's cursor, read by the stream and handed back when the connection ends.
+private final class SharedCursor: Sendable {
+    let value: Mutex<WatchCursor>
+    init(_ cursor: WatchCursor) { value = Mutex(cursor) }
 }

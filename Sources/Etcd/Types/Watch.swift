@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What `EtcdClient.watch` reports.
 public enum EtcdWatchUpdate: Sendable, Hashable {
     /// The watch is (re)established; `revision` is the store revision when it was created.
@@ -35,8 +41,32 @@ struct WatchCursor: Sendable {
         case canceled(reason: String)
     }
 
+    /// What one line of the watch stream is.
+    enum Line {
+        /// An error inside the stream, e.g. the member shutting down (14) or a refused token (16).
+        case failure(GatewayError)
+        /// Not a watch message: end this connection (resuming from the last revision seen loses nothing).
+        case unreadable(String)
+        /// A watch message, and what it asks of the loop.
+        case step(Step)
+    }
+
     init(fromRevision: Int64?) {
         nextRevision = fromRevision
+    }
+
+    /// Reads one line of the stream (`{"result": …}` or `{"error": …}`) and takes in its message.
+    mutating func read(_ line: Data) -> Line {
+        if let error = GatewayError(line) { return .failure(error) }
+        let message: StreamedResponse<WatchResponse>
+        do {
+            message = try JSONDecoder().decode(StreamedResponse<WatchResponse>.self, from: line)
+        } catch {
+            return .unreadable(
+                "cannot read a watch message (\(error)): \(String(decoding: line, as: UTF8.self).prefix(300))")
+        }
+        guard let response = message.result else { return .step(.none) }
+        return .step(receive(response))
     }
 
     /// A new connection is about to open.
@@ -46,7 +76,7 @@ struct WatchCursor: Sendable {
 
     /// After a resync, continue after the revision the consumer re-reads at.
     mutating func resynced(at revision: Int64) {
-        nextRevision = revision + 1
+        nextRevision = Self.after(revision)
         createdRevision = 0
     }
 
@@ -63,19 +93,25 @@ struct WatchCursor: Sendable {
         if response.created {
             createdRevision = response.revision
             // Watching "from now" means from the revision after the one the watch was created at.
-            if nextRevision == nil { nextRevision = response.revision + 1 }
+            if nextRevision == nil { nextRevision = Self.after(response.revision) }
             return .deliver(.connected(revision: response.revision))
         }
-        if let last = response.events.last {
-            // Resume after the last event, not the header revision: a catch-up batch may stop short of it.
-            nextRevision = max(nextRevision ?? 0, last.revision + 1)
+        if let newest = response.events.map(\.revision).max() {
+            // Resume after the newest event, not the header revision: a catch-up batch may stop short of it.
+            // (etcd sends events in revision order; the newest, not the last, is what a garbled batch can trust.)
+            nextRevision = max(nextRevision ?? 0, Self.after(newest))
             return .deliver(.events(response.events, revision: response.revision))
         }
         // A progress notification: everything up to its revision has been sent.
         if response.revision > 0, createdRevision > 0 {
-            nextRevision = max(nextRevision ?? 0, response.revision + 1)
+            nextRevision = max(nextRevision ?? 0, Self.after(response.revision))
         }
         return .none
+    }
+
+    /// The revision after `revision`; a revision is whatever the answer said, and Int64.max has none after it.
+    static func after(_ revision: Int64) -> Int64 {
+        revision == .max ? .max : revision + 1
     }
 
     /// A watch created with a token etcd does not accept (expired simple token, or none while auth is on).

@@ -24,9 +24,11 @@ struct RangeRequest: Encodable {
     var rangeEnd: Data?
     var revision: String?
     var countOnly: Bool?
+    /// Read the member's own store, without asking the leader (may be stale).
+    var serializable: Bool?
 
     private enum CodingKeys: String, CodingKey {
-        case key, rangeEnd = "range_end", revision, countOnly = "count_only"
+        case key, rangeEnd = "range_end", revision, countOnly = "count_only", serializable
     }
 
     init(key: String) {

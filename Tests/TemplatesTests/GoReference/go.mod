@@ -1,0 +1,3 @@
+module hecd.dev/goreference
+
+go 1.19
