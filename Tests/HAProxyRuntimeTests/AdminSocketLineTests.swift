@@ -10,6 +10,9 @@ final class StubAdminSocket: Sendable {
     let path: String
     private let listener: Int32
     private let received = Mutex<[String]>([])
+    /// Signalled when `serve` has returned: only then may the listener's descriptor be closed, or the number
+    /// could be reused by the next stub's listener while this thread still accepts on it.
+    private let served = DispatchSemaphore(value: 0)
 
     init() throws {
         path = NSTemporaryDirectory() + "hecd-stub-admin-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
@@ -35,11 +38,13 @@ final class StubAdminSocket: Sendable {
 
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
+        served.wait()
         close(listener)
         unlink(path)
     }
 
     private func serve() {
+        defer { served.signal() }
         while true {
             let connection = accept(listener, nil, nil)
             guard connection >= 0 else { return }

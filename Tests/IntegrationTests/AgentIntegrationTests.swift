@@ -170,17 +170,22 @@ import TestSupport
 
     @Test func aDockerdRestartIsSurvived() async throws {
         let script = IntegrationEnvironment.repositoryRoot + "/Deploy/dockerd-instance.sh"
-        let address = try await shell("\(script) start \(Self.instance) 2>/dev/null | tail -n 1", timeout: .seconds(120))
-            .trimmingCharacters(in: .whitespacesAndNewlines)
         let purge = { _ = try? await shell("\(script) purge \(Self.instance) >/dev/null 2>&1") }
-        let docker = DockerClient(host: try DockerHost(address))
         do {
+            let address = try await shell("set -o pipefail; \(script) start \(Self.instance) | tail -n 1", timeout: .seconds(300))
+                .split(separator: "\n").last.map(String.init) ?? ""
+            let docker = DockerClient(host: try DockerHost(address))
             try await restartScenario(docker: docker, script: script)
         } catch {
             await purge()
             throw error
         }
         await purge()
+    }
+
+    /// What the instance's dockerd logged last, for a failure message.
+    static func dockerdLogTail() async -> String {
+        (try? await shell("tail -n 30 /tmp/hecd-dockerd-\(instance).log")) ?? "(no dockerd log)"
     }
 
     func restartScenario(docker: DockerClient, script: String) async throws {
@@ -192,14 +197,15 @@ import TestSupport
             // A crash of dockerd; on its restart it kills the containers it had (no live-restore).
             try await shell("\(script) kill \(Self.instance)", timeout: .seconds(30))
             try await Task.sleep(for: .milliseconds(500))
-            try await shell("\(script) start \(Self.instance)", timeout: .seconds(120))
+            try await shell("\(script) start \(Self.instance)", timeout: .seconds(300))
 
-            let after = try await harness.waitForRunning("web", count: 2, within: 30)
+            let after = try await harness.waitForRunning("web", count: 2, within: 60)
             #expect(Set(after.map(\.id)).isDisjoint(with: before.map(\.id)), "the killed containers were replaced")
 
             // The event stream and the loop still work after the reconnect.
             try harness.writeManifest("web", harness.webManifest(app: "web", replicas: 3))
-            try await harness.waitForRunning("web", count: 3, within: 10)
+            let scaled = try await harness.waitForRunning("web", count: 3, within: 20)
+            if scaled.count != 3 || after.count != 2 { print("dockerd-\(Self.instance) log:\n\(await Self.dockerdLogTail())") }
         }
     }
 }

@@ -79,6 +79,9 @@ public final class StubHTTPServer: Sendable {
         let recorded = Mutex<[Request]>([])
         let stopped = Atomic<Bool>(false)
         let closedByClient = Atomic<Int>(0)
+        /// Signalled when the accepting thread has returned: only then may the listener be closed, or its
+        /// descriptor's number could go to another listener while this thread still accepts on it.
+        let acceptingEnded = DispatchSemaphore(value: 0)
     }
 
     public init(_ listening: Listener, handler: @escaping @Sendable (Request) -> Reply) throws {
@@ -96,6 +99,7 @@ public final class StubHTTPServer: Sendable {
         let state = self.state
         let listener = self.listener
         let thread = Thread {
+            defer { state.acceptingEnded.signal() }
             while !state.stopped.load(ordering: .relaxed) {
                 let connection = accept(listener, nil, nil)
                 guard connection >= 0 else {
@@ -126,6 +130,7 @@ public final class StubHTTPServer: Sendable {
     public func stop() {
         guard !state.stopped.exchange(true, ordering: .relaxed) else { return }
         shutdown(listener, Int32(SHUT_RDWR))
+        state.acceptingEnded.wait()
         close(listener)
         if !socketPath.isEmpty { unlink(socketPath) }
     }
