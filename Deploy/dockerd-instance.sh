@@ -20,7 +20,9 @@
 # not read), its own daemon ID (key in the data root) and its own pid file; logs in /tmp/hecd-dockerd-N.log.
 # --iptables=false: no NAT rules; -P ports are served by docker-proxy on 127.0.0.N (reachable from this machine
 # only). Needs root.
-set -euo pipefail
+set -Eeuo pipefail
+# Whatever fails, say which command on which line (a bare exit status is all a caller would see otherwise).
+trap 'rc=$?; echo "[hecd] ${BASH_SOURCE[0]}:$LINENO: \`$BASH_COMMAND\` failed (exit $rc)" >&2' ERR
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=Deploy/lib.sh
 . "$here/lib.sh"
@@ -125,9 +127,9 @@ ensure_bridge() {
         hecd_log "$tag: creating bridge $bridge ($bridge_cidr)"
         ip link add name "$bridge" type bridge
     fi
-    if ! ip -4 addr show dev "$bridge" | grep -qF "inet $bridge_cidr "; then
-        ip addr add "$bridge_cidr" dev "$bridge"
-    fi
+    # `ip addr replace` is a no-op when the address is there (no `ip | grep -q` pipeline, which under pipefail
+    # fails at random when grep exits before ip has written everything).
+    ip addr replace "$bridge_cidr" dev "$bridge"
     ip link set "$bridge" up
 }
 

@@ -72,6 +72,7 @@ extension Agent {
             }
         }
         desired.apps += apps
+        for app in apps { desired.outdatedAllowed[app.name] = view.outdatedSlots[app.name] }
         desired.untouchable.formUnion(view.untouchable.subtracting(localNames))
         let clusterApps = clusterContainerApps.union(view.apps.map(\.name)).subtracting(localNames)
         let justRefreshed = !view.stale && !state.clusterWasFresh

@@ -88,7 +88,7 @@ extension Agent {
         // keys for a moment. (The prober's first verdicts ask for the next pass.)
         if let announcement, state.announced || prober?.everyTargetChecked != false {
             state.announced = true
-            await publish(announcement, observed: observed, plan: plan, apps: desired.apps)
+            await publish(announcement, containers: containers, observed: observed, plan: plan, apps: desired.apps)
         }
         // Registered containers drain before they stop.
         let keysByContainer = announcement?.keysByContainer ?? [:]

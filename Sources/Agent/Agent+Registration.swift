@@ -71,9 +71,22 @@ extension Agent {
     }
 
     /// Tells the registry what to announce, and publishes the agent's record.
-    func publish(_ announcement: Announcement, observed: [ObservedContainer], plan: Plan, apps specs: [AppSpec]) async {
+    func publish(
+        _ announcement: Announcement, containers: [ContainerSummary], observed: [ObservedContainer], plan: Plan,
+        apps specs: [AppSpec]
+    ) async {
         guard let registry else { return }
         keysByContainer.withLock { $0 = announcement.keysByContainer }
+        var registeredBySpec: [String: [String: Int]] = [:]
+        var runningIncludingStopping: [String: Int] = [:]
+        var counted: Set<String> = []
+        for summary in containers where counted.insert(summary.id).inserted {
+            guard let app = summary.labels[ManagedLabels.app] else { continue }
+            if summary.state == "running" { runningIncludingStopping[app, default: 0] += 1 }
+            if announcement.keysByContainer[summary.id] != nil, let hash = summary.labels[ManagedLabels.spec] {
+                registeredBySpec[app, default: [:]][hash, default: 0] += 1
+            }
+        }
         var apps: [String: AgentRecord.AppStatus] = [:]
         for spec in specs {
             apps[spec.name] = AgentRecord.AppStatus(
@@ -81,7 +94,9 @@ extension Agent {
                 running: observed.filter { $0.app == spec.name && $0.state == .running }.count,
                 registered: announcement.announcedPerApp[spec.name] ?? 0,
                 backingOffUntil: plan.backingOff[spec.name]?.timeIntervalSince1970,
-                prefix: spec.register.prefix ?? Announcements.defaultPrefix(app: spec.name))
+                prefix: spec.register.prefix ?? Announcements.defaultPrefix(app: spec.name),
+                registeredBySpec: registeredBySpec[spec.name] ?? [:],
+                runningIncludingStopping: runningIncludingStopping[spec.name] ?? 0)
         }
         let record = AgentRecord(
             agent: configuration.agentID, hostIP: configuration.hostIP ?? "", version: HECDVersion.current,
@@ -120,7 +135,7 @@ extension Agent {
                 containers, specs: specs, hidden: hidden, reportedHostIPProblems: &reportedHostIPProblems)
             let announcement = decideAnnouncement(candidates, prober: prober, specs: specs)
             guard !Task.isCancelled else { return }
-            await publish(announcement, observed: observed, plan: plan, apps: apps)
+            await publish(announcement, containers: containers, observed: observed, plan: plan, apps: apps)
         }
     }
 }

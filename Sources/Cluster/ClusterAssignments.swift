@@ -19,6 +19,9 @@ public struct ClusterView: Sendable {
     public var declared: Set<String>
     /// Apps with slots here whose stored manifest is invalid: their containers are left exactly as they are.
     public var untouchable: Set<String> = []
+    /// App → its slots here whose spec hash is not the stored manifest's: the scheduler has not rolled them to
+    /// the new spec yet, so as many containers of an earlier spec may keep running.
+    public var outdatedSlots: [String: Int] = [:]
     /// The view is the last one read before etcd stopped answering: the host may have been cut off, its
     /// slots may have moved.
     public var stale: Bool
@@ -112,6 +115,7 @@ public final class ClusterAssignments: Sendable {
             defer { current = view }
             guard let current else { return true }
             return current.stale || current.slots != view.slots || current.apps != view.apps
+                || current.outdatedSlots != view.outdatedSlots
         }
         if changed { onChange() }
     }
@@ -137,13 +141,16 @@ public final class ClusterAssignments: Sendable {
         policy: ManifestPolicy, logger: Logger
     ) -> ClusterView {
         var slotsByApp: [String: [Int]] = [:]
+        var hashesByApp: [String: [String]] = [:]
         for kv in slots {
             guard let slot = keys.slot(of: kv.key), slot.host == hostID else { continue }
             slotsByApp[slot.app, default: []].append(slot.slot)
+            hashesByApp[slot.app, default: []].append(kv.value)
         }
         var specs: [AppSpec] = []
         var declared: Set<String> = []
         var untouchable: Set<String> = []
+        var outdated: [String: Int] = [:]
         for kv in apps {
             guard let name = keys.name(of: kv.key, under: keys.apps) else { continue }
             declared.insert(name)
@@ -155,12 +162,15 @@ public final class ClusterAssignments: Sendable {
                 continue
             }
             spec.replicas = count
+            let stale = (hashesByApp[name] ?? []).filter { $0 != spec.specHash }.count
+            if stale > 0 { outdated[name] = stale }
             specs.append(spec)
         }
         var view = ClusterView(
             apps: specs.sorted { $0.name < $1.name }, slots: slotsByApp.mapValues { $0.sorted() }, declared: declared,
             stale: false, revision: revision)
         view.untouchable = untouchable
+        view.outdatedSlots = outdated
         return view
     }
 }

@@ -9,6 +9,7 @@ import Manifests
 import Primitives
 import Registry
 import Scheduler
+import Synchronization
 
 /// The cluster's scheduler, run by every agent that may schedule: the one whose `leader/<id>` key has the
 /// lowest create revision places the replicas (etcd's election pattern); the others watch and wait.
@@ -24,6 +25,8 @@ public actor SchedulerService {
     private let resync: Duration
     private let logger: Logger
     private nonisolated let wake = WakeSignal()
+    /// While a rollout step is in flight, the agents' records (what they register) wake a round too.
+    private nonisolated let watchesRecords = Atomic<Bool>(false)
 
     /// Hosts with slots whose key went, and since when (held back by the failover delay).
     private var missingSince: [String: ContinuousClock.Instant] = [:]
@@ -75,7 +78,8 @@ public actor SchedulerService {
                         switch update {
                         case .events(let events, _):
                             // The agents' records change with their passes; placement reads their backoffs only.
-                            if events.contains(where: { !$0.kv.key.hasPrefix(self.keys.agents) || $0.kind == .delete }) {
+                            let records = self.watchesRecords.load(ordering: .relaxed)
+                            if events.contains(where: { records || !$0.kv.key.hasPrefix(self.keys.agents) || $0.kind == .delete }) {
                                 self.wake.signal()
                             }
                         case .connected, .resyncNeeded:
@@ -113,6 +117,7 @@ public actor SchedulerService {
         let now = ContinuousClock.now
         let plan = Self.plan(snapshot, keys: keys, missingSince: &missingSince, failoverDelay: failoverDelay, now: now, date: Date())
         reportUnplaceable(plan.decision.unplaceable)
+        watchesRecords.store(!plan.rolling.isEmpty, ordering: .relaxed)
         if !plan.decision.puts.isEmpty || !plan.decision.deletes.isEmpty || !plan.extraOperations.isEmpty {
             await write(plan, fence: mine)
         }
@@ -126,6 +131,8 @@ public actor SchedulerService {
         var extraOperations: [EtcdOperation] = []
         /// When a held-back host's slots are due to move.
         var nextCheck: ContinuousClock.Instant?
+        /// Apps with a rollout step in flight.
+        var rolling: Set<String> = []
     }
 
     /// The placement for a snapshot: what `hecd status` also runs to explain unplaceable replicas.
@@ -176,7 +183,7 @@ public actor SchedulerService {
         // A held-back host keeps its slots as they are and takes nothing new.
         let input = SchedulerInput(
             apps: apps, hosts: hosts, current: current, passedOver: passedOver, draining: draining, retiring: retiring,
-            heldBack: heldBack)
+            heldBack: heldBack, rolling: rollingApps(apps, snapshot))
         var decision = Scheduler.place(input)
         var extra: [EtcdOperation] = snapshot.finishedMoves.map { .delete($0) }
         // Moves in flight: the old slot retires once its replacement's host has registered all its slots of the app.
@@ -210,7 +217,29 @@ public actor SchedulerService {
             extra.append(.put(keys.moving(host: move.retire.host, app: app, slot: move.retire.slot), "\(move.add.host)/\(move.add.slot)"))
         }
         let nextCheck = missingSince.values.filter { now - $0 < failoverDelay }.map { $0 + failoverDelay }.min()
-        return Plan(decision: decision, extraOperations: extra, nextCheck: nextCheck)
+        // Only an app with slots still to roll waits for its agents' records.
+        let hashes = Dictionary(apps.map { ($0.name, $0.specHash) }, uniquingKeysWith: { first, _ in first })
+        let toRoll = Set(decision.assignments.filter { slot in hashes[slot.app].map { $0 != slot.specHash } ?? false }.map(\.app))
+        return Plan(decision: decision, extraOperations: extra, nextCheck: nextCheck, rolling: input.rolling.intersection(toRoll))
+    }
+
+    /// Apps with a rollout step in flight: a live host registers fewer containers of the app's current spec
+    /// than it has slots of that hash, or still runs more containers of the app than it has slots (the one
+    /// a step replaced is still stopping). An agent too old to say counts as done, so its apps roll as before.
+    static func rollingApps(_ apps: [AppPlacement], _ snapshot: ClusterSnapshot) -> Set<String> {
+        var rolling: Set<String> = []
+        for app in apps {
+            let slotsOfApp = snapshot.slots.filter { $0.app == app.name && snapshot.hosts[$0.host] != nil }
+            let settled = Dictionary(grouping: slotsOfApp, by: \.host).allSatisfy { host, slots in
+                // No record of the app yet: its agent has not run a pass with it.
+                guard let status = snapshot.agents[host]?.apps[app.name] else { return false }
+                guard let registered = status.registeredBySpec else { return true }
+                let ofSpec = slots.filter { $0.specHash == app.specHash }.count
+                return (registered[app.specHash] ?? 0) >= ofSpec && (status.runningIncludingStopping ?? 0) <= slots.count
+            }
+            if !settled { rolling.insert(app.name) }
+        }
+        return rolling
     }
 
     private func reportUnplaceable(_ unplaceable: [String: String]) {

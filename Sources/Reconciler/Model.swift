@@ -57,11 +57,17 @@ public struct DesiredState: Sendable {
     /// When true, containers of apps that no manifest declares are left alone instead of retired
     /// (a broken manifest whose app name cannot be told might declare them).
     public var keepUndeclared: Bool
+    /// App → how many running containers of an earlier spec it may keep (cluster slots the scheduler has not
+    /// rolled to the current spec yet). Absent: none; every outdated container is replaced.
+    public var outdatedAllowed: [String: Int]
 
-    public init(apps: [AppSpec], untouchable: Set<String> = [], keepUndeclared: Bool = false) {
+    public init(
+        apps: [AppSpec], untouchable: Set<String> = [], keepUndeclared: Bool = false, outdatedAllowed: [String: Int] = [:]
+    ) {
         self.apps = apps
         self.untouchable = untouchable
         self.keepUndeclared = keepUndeclared
+        self.outdatedAllowed = outdatedAllowed
     }
 }
 

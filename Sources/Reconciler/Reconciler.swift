@@ -38,7 +38,9 @@ public struct Reconciler: Sendable {
             }
         }
         for (app, spec) in specs where !desired.untouchable.contains(app) {
-            reconcile(spec, containers: containersByApp[app] ?? [], now: now, into: &builder)
+            reconcile(
+                spec, containers: containersByApp[app] ?? [], outdatedAllowed: desired.outdatedAllowed[app] ?? 0, now: now,
+                into: &builder)
         }
 
         let plan = builder.build()
@@ -67,7 +69,7 @@ public struct Reconciler: Sendable {
 
 extension Reconciler {
     private mutating func reconcile(
-        _ spec: AppSpec, containers: [ObservedContainer], now: Date, into builder: inout PlanBuilder
+        _ spec: AppSpec, containers: [ObservedContainer], outdatedAllowed: Int, now: Date, into builder: inout PlanBuilder
     ) {
         let app = spec.name
         let replicas = max(0, spec.replicas)
@@ -85,13 +87,17 @@ extension Reconciler {
 
         let hash = spec.specHash
         let current = alive.filter { $0.specHash == hash }
-        let outdated = alive.filter { $0.specHash != hash }
+        // Outdated containers the caller lets stay (the ready ones, then the newest) count as replicas; the
+        // others are replaced.
+        let allOutdated = alive.filter { $0.specHash != hash }.sorted(by: Self.outdatedRetireOrder)
+        let keptCount = min(allOutdated.count, max(0, min(outdatedAllowed, replicas)))
+        let outdated = Array(allOutdated.dropLast(keptCount))
         let wanted: Int
         if outdated.isEmpty {
-            wanted = steadyState(current: current, replicas: replicas, into: &builder)
+            wanted = steadyState(current: current, replicas: replicas - keptCount, into: &builder)
         } else {
             wanted = rollout(
-                current: current, outdated: outdated, stopping: stopping, replicas: replicas, into: &builder)
+                current: current, outdated: outdated, stopping: stopping, replicas: replicas - keptCount, into: &builder)
         }
 
         guard wanted > 0 else { return }

@@ -25,13 +25,24 @@ public struct AgentRecord: Sendable, Hashable, Codable {
         public var backingOffUntil: Double?
         /// The registry prefix of the app's keys.
         public var prefix: String?
+        /// Registered containers by the spec hash they run (`io.hecd.spec`): how the cluster's scheduler knows
+        /// that a slot rolled to a new spec is served before it rolls the next one. Absent from older agents.
+        public var registeredBySpec: [String: Int]?
+        /// Containers Docker lists as running, those being stopped included: a rollout step is over only once
+        /// the container it replaced is gone (the surge stays one for the whole cluster).
+        public var runningIncludingStopping: Int?
 
-        public init(desired: Int, running: Int, registered: Int, backingOffUntil: Double? = nil, prefix: String? = nil) {
+        public init(
+            desired: Int, running: Int, registered: Int, backingOffUntil: Double? = nil, prefix: String? = nil,
+            registeredBySpec: [String: Int]? = nil, runningIncludingStopping: Int? = nil
+        ) {
             self.desired = desired
             self.running = running
             self.registered = registered
             self.backingOffUntil = backingOffUntil
             self.prefix = prefix
+            self.registeredBySpec = registeredBySpec
+            self.runningIncludingStopping = runningIncludingStopping
         }
     }
 

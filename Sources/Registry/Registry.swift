@@ -97,6 +97,15 @@ public actor Registry {
         defer { wake.signal() }
         guard written[key] != nil else { return .notAnnounced }
         do {
+            // What was announced before this withdrawal goes first: a replacement's key is in the store before
+            // the key of the container it replaces goes, so the registered count never dips during a rollout.
+            if let lease, !needsFullSync {
+                for (pending, value) in desired.sorted(by: { $0.key < $1.key }) where written[pending] != value {
+                    guard desired[pending] == value else { continue }
+                    try await store.put(pending, value, lease: lease)
+                    written[pending] = value
+                }
+            }
             try await store.delete(key)
             written[key] = nil
             return .removed

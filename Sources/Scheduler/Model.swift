@@ -121,11 +121,14 @@ public struct SchedulerInput: Sendable {
     /// moved, not rolled; a scale-down removes them first) and they take no new ones. They need not be in `hosts`
     /// (if they are, with their last labels, the spread counts their slots in their label's group).
     public var heldBack: Set<String>
+    /// Apps with a rollout step in flight: a slot carries the app's spec hash but its host does not serve it
+    /// yet. Their slots of an earlier hash keep it for now; for other apps one such slot takes the new hash.
+    public var rolling: Set<String>
 
     public init(
         apps: [AppPlacement], hosts: [HostInfo], current: [SlotAssignment] = [],
         passedOver: [String: Set<String>] = [:], draining: Set<String> = [], retiring: Set<SlotKey> = [],
-        heldBack: Set<String> = []
+        heldBack: Set<String> = [], rolling: Set<String> = []
     ) {
         self.apps = apps
         self.hosts = hosts
@@ -134,6 +137,7 @@ public struct SchedulerInput: Sendable {
         self.draining = draining
         self.retiring = retiring
         self.heldBack = heldBack
+        self.rolling = rolling
     }
 
     /// Whether new slots may go to `host` as far as draining and failover delay go (eligibility aside).

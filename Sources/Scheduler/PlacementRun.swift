@@ -78,10 +78,20 @@ struct PlacementRun {
             if missing > 0 {
                 unplaceable[app.name] = "\(missing) of \(max(app.replicas, 0)) replicas: \(reason(app))"
             }
-            for (slot, host) in state.hostOfSlot {
-                // A held-back host's slots only ever come from `current`: they keep their hash.
-                let held = input.heldBack.contains(host) ? current[SlotKey(host: host, app: app.name, slot: slot)] : nil
-                assignments.append(SlotAssignment(app: app.name, slot: slot, host: host, specHash: held?.specHash ?? app.specHash))
+            // Roll one slot at a time: a kept slot of an earlier hash keeps it while another slot's step is in
+            // flight; otherwise the lowest such slot takes the app's hash. New and moved slots take it at once
+            // (their host has no container of an earlier spec to keep). A held-back host's slots keep theirs.
+            var stepTaken = input.rolling.contains(app.name)
+            for (slot, host) in state.hostOfSlot.sorted(by: { $0.key < $1.key }) {
+                var hash = app.specHash
+                if let existing = current[SlotKey(host: host, app: app.name, slot: slot)], existing.specHash != app.specHash {
+                    if input.heldBack.contains(host) || stepTaken {
+                        hash = existing.specHash
+                    } else {
+                        stepTaken = true
+                    }
+                }
+                assignments.append(SlotAssignment(app: app.name, slot: slot, host: host, specHash: hash))
             }
         }
         return Self.diff(assignments.sorted { $0.key < $1.key }, against: current, unplaceable: unplaceable)

@@ -3,6 +3,7 @@ import Etcd
 import Foundation
 import Logging
 import Manifests
+import Registry
 import Scheduler
 import Testing
 
@@ -103,6 +104,59 @@ import Testing
         #expect(refused.apps.isEmpty && refused.untouchable == ["web"])
         let allowed = view(ManifestPolicy(allowPrivileged: true))
         #expect(allowed.apps.map(\.name) == ["web"] && allowed.untouchable.isEmpty)
+    }
+
+    @Test func anAgentMayKeepAsManyOldContainersAsItHasSlotsNotRolledYet() throws {
+        let text = manifest("web", replicas: 3)
+        let hash = try #require(ManifestLoader.parse(text, path: "x").spec?.specHash)
+        let view = ClusterAssignments.view(
+            hostID: "h1", keys: keys, revision: 9,
+            slots: [
+                EtcdKeyValue(key: keys.slot(host: "h1", app: "web", slot: 0), value: hash),
+                EtcdKeyValue(key: keys.slot(host: "h1", app: "web", slot: 1), value: "earlier"),
+                EtcdKeyValue(key: keys.slot(host: "h1", app: "web", slot: 2), value: "earlier"),
+                EtcdKeyValue(key: keys.slot(host: "h2", app: "web", slot: 3), value: "earlier"),
+            ],
+            apps: [EtcdKeyValue(key: keys.app("web"), value: text, modRevision: 3)], policy: ManifestPolicy(),
+            logger: Logger(label: "test"))
+        #expect(view.apps.map(\.replicas) == [3])
+        #expect(view.outdatedSlots == ["web": 2], "only this host's slots count")
+    }
+
+    /// The leader turns one slot to a new spec, and the next only once that slot's host registers the new spec.
+    @Test func aRolloutWaitsForTheTurnedSlotToBeRegistered() throws {
+        var state = snapshot(hosts: ["h1", "h2", "h3"], slots: [("h1", "web", 0), ("h2", "web", 1), ("h3", "web", 2)], apps: ["web": 3])
+        let newHash = try #require(state.apps["web"]?.spec?.specHash)
+        state.slots = state.slots.map { var slot = $0; slot.specHash = "earlier"; return slot }
+        func record(_ host: String, _ registered: [String: Int]?, running: Int = 1) -> AgentRecord {
+            AgentRecord(agent: host, hostIP: "10.0.0.1", version: "x", startedAt: 0, lease: 1, apps: [
+                "web": AgentRecord.AppStatus(
+                    desired: 1, running: 1, registered: 1, registeredBySpec: registered, runningIncludingStopping: running),
+            ])
+        }
+        for host in ["h1", "h2", "h3"] { state.agents[host] = record(host, ["earlier": 1]) }
+        var missing: [String: ContinuousClock.Instant] = [:]
+        let first = SchedulerService.plan(state, missingSince: &missing, failoverDelay: .zero, now: .now, date: Date())
+        #expect(first.decision.puts.map { "\($0.host)/\($0.slot)=\($0.specHash == newHash)" } == ["h1/0=true"])
+
+        // Written, not served yet: nothing else turns, and the leader listens to the agents' records.
+        state.slots = state.slots.map { var slot = $0; if slot.host == "h1" { slot.specHash = newHash }; return slot }
+        let waiting = SchedulerService.plan(state, missingSince: &missing, failoverDelay: .zero, now: .now, date: Date())
+        #expect(waiting.decision.isSettled)
+        #expect(waiting.rolling == ["web"])
+
+        // h1 registers the new spec, but the container it replaces still stops: the surge is in use.
+        state.agents["h1"] = record("h1", [newHash: 1], running: 2)
+        #expect(SchedulerService.plan(state, missingSince: &missing, failoverDelay: .zero, now: .now, date: Date()).decision.isSettled)
+        // The old one is gone: the next slot turns.
+        state.agents["h1"] = record("h1", [newHash: 1])
+        let next = SchedulerService.plan(state, missingSince: &missing, failoverDelay: .zero, now: .now, date: Date())
+        #expect(next.decision.puts.map { "\($0.host)/\($0.slot)" } == ["h2/1"])
+
+        // An agent too old to say what it registers does not hold the rollout up.
+        state.agents["h1"] = record("h1", nil)
+        #expect(SchedulerService.rollingApps(
+            [AppPlacement(name: "web", replicas: 3, specHash: newHash)], state).isEmpty)
     }
 
     @Test func scaleEditsOnlyTheReplicasLine() throws {

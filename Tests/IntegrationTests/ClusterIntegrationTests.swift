@@ -61,9 +61,20 @@ import TestSupport
             return result
         }
 
-        /// key → value under /app/web.
-        func keys() async -> [String: String] {
-            let lines = ((try? await etcd.etcdctl(["get", "--prefix", "/app/web/"])) ?? "").split(separator: "\n").map(String.init)
+        /// key → value under /app/web (empty when etcdctl fails).
+        func keys() async -> [String: String] { await readKeys() ?? [:] }
+
+        /// key → value under /app/web, or nil when etcdctl fails: a watcher counting keys must not take a failed
+        /// read for a registry without keys.
+        func readKeys() async -> [String: String]? {
+            let output: String
+            do {
+                output = try await etcd.etcdctl(["get", "--prefix", "/app/web/"])
+            } catch {
+                print("etcdctl get /app/web/ failed: \(error)")
+                return nil
+            }
+            let lines = output.split(separator: "\n").map(String.init)
             var result: [String: String] = [:]
             var index = 0
             while index + 1 < lines.count {
@@ -145,8 +156,8 @@ import TestSupport
             defer { try? FileManager.default.removeItem(atPath: cluster.directory) }
             do {
                 for instance in Self.instances {
-                    let address = try await shell("\(Self.script) start \(instance) 2>/dev/null | tail -n 1")
-                        .trimmingCharacters(in: .whitespacesAndNewlines)
+                    let address = try await shell("set -o pipefail; \(Self.script) start \(instance) | tail -n 1", timeout: .seconds(300))
+                        .split(separator: "\n").last.map(String.init) ?? ""
                     cluster.engines[instance] = DockerClient(host: try DockerHost(address))
                 }
                 try await body(cluster)
@@ -212,7 +223,7 @@ import TestSupport
             }
 
             // The host comes back: it finds its slots gone; exactly 6 run in total, no key points at it.
-            _ = try await shell("\(Self.script) start \(dead) >/dev/null 2>&1")
+            _ = try await shell("\(Self.script) start \(dead)", timeout: .seconds(300))
             try cluster.startAgent(dead)
             try await Task.sleep(for: .seconds(3))
             _ = await cluster.waitFor("exactly 6 running in total after the host came back", within: 15) {
@@ -256,7 +267,7 @@ import TestSupport
             let failed = Mutex(0)
             let watcher = Task {
                 while !Task.isCancelled {
-                    let keys = await cluster.keys()
+                    guard let keys = await cluster.readKeys() else { try? await Task.sleep(for: .milliseconds(50)); continue }
                     lowest.withLock { $0 = min($0, keys.count) }
                     for value in keys.values where (try? await shell("curl -sf --max-time 2 -o /dev/null http://\(value)/")) == nil {
                         // A key withdrawn between the read and the request is not a failure of the drain.
@@ -284,6 +295,54 @@ import TestSupport
             _ = await cluster.waitFor("the undrained host takes a new slot", within: 30) {
                 (await cluster.running()[drained]?.count ?? 0) > 0
             }
+        }
+    }
+
+    /// A spec change rolls across the cluster one slot at a time: the checker's count + 1 bound holds (a roll
+    /// of every host at once would run 9 for a count of 6), every registered key answers, and the count of
+    /// registered replicas never drops below 6.
+    @Test func aSpecChangeRollsOneSlotAtATimeAcrossTheCluster() async throws {
+        try await withCluster { cluster in
+            for instance in Self.instances { try cluster.startAgent(instance) }
+            let checker = Task { await cluster.check(count: { 6 }) }
+            defer { checker.cancel() }
+            try await cluster.waitForHosts()
+            try webManifest(replicas: 6).write(toFile: cluster.directory + "/web.yaml", atomically: true, encoding: .utf8)
+            _ = try await cluster.hecd(["apply", cluster.directory])
+            _ = await cluster.waitFor("6 registered", within: 30) { await cluster.keys().count == 6 }
+            let before = Set(await cluster.running().values.joined().map(\.id))
+
+            let lowest = Mutex(Int.max)
+            let failed = Mutex(0)
+            let watcher = Task {
+                while !Task.isCancelled {
+                    guard let keys = await cluster.readKeys() else { try? await Task.sleep(for: .milliseconds(50)); continue }
+                    lowest.withLock { $0 = min($0, keys.count) }
+                    for value in keys.values where (try? await shell("curl -sf --max-time 2 -o /dev/null http://\(value)/")) == nil {
+                        if (await cluster.keys()).values.contains(value) { failed.withLock { $0 += 1 } }
+                    }
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            let started = Date()
+            try webManifest(replicas: 6, extra: "env: {RELEASE: \"2\"}")
+                .write(toFile: cluster.directory + "/web.yaml", atomically: true, encoding: .utf8)
+            _ = try await cluster.hecd(["apply", cluster.directory])
+            let rolled = await cluster.waitFor("every replica on the new spec, registered", within: 120) {
+                let running = await cluster.running().values.joined()
+                let hashes = Set(running.compactMap { $0.labels["io.hecd.spec"] })
+                let registered = await cluster.keys().count
+                return running.count == 6 && hashes.count == 1 && running.allSatisfy { !before.contains($0.id) } && registered == 6
+            }
+            watcher.cancel()
+            _ = await watcher.value
+            if rolled != nil {
+                print("cluster rollout: 6 replicas on 3 hosts replaced one slot at a time in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            }
+            #expect(lowest.withLock { $0 } >= 6, "registered replicas fell to \(lowest.withLock { $0 }) during the rollout")
+            #expect(failed.withLock { $0 } == 0, "\(failed.withLock { $0 }) requests to registered replicas failed")
+            let violations = cluster.violations.withLock { $0 }
+            #expect(violations.isEmpty, "\(violations.prefix(10))")
         }
     }
 

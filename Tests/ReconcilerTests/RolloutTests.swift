@@ -94,6 +94,61 @@ import Testing
         expectFinished(outcome, on: spec)
     }
 
+    @Test func outdatedContainersWithinTheAllowanceStay() {
+        let spec = webSpec(replicas: 3, image: "demo-web:2")
+        let old = oldContainers(3)
+        var reconciler = Reconciler()
+        var docker = FakeDocker(old, now: at(1000))
+        var allowed = 3
+        func pass() -> Plan {
+            reconciler.plan(
+                desired: DesiredState(apps: [spec], outdatedAllowed: ["web": allowed]), observed: docker.containers, now: docker.now)
+        }
+        #expect(pass().actions.isEmpty, "no slot rolled yet: the old containers are the replicas")
+
+        // The scheduler turns one slot: one replacement, start-first, and the others stay.
+        allowed = 2
+        let first = pass()
+        #expect(first.actions == [.create(spec)])
+        docker.apply(first)
+        #expect(pass().actions.isEmpty, "the replacement is not ready yet")
+        docker.becomeReady()
+        let second = pass()
+        #expect(second.retiredNames == ["web-old-0"], "the oldest goes once its replacement is ready")
+        docker.apply(second)
+        #expect(pass().actions.isEmpty, "two slots still carry the old spec")
+        #expect(docker.readyCount == 3)
+        #expect(docker.containers.filter { $0.specHash == oldHash }.count == 2)
+    }
+
+    @Test func anAllowanceBeyondTheOutdatedContainersCreatesTheNewSpec() {
+        // Slot 2 carries the old hash, but its container is gone (a failover): the new spec is all there is.
+        let spec = webSpec(replicas: 3, image: "demo-web:2")
+        var reconciler = Reconciler()
+        let plan = reconciler.plan(
+            desired: DesiredState(apps: [spec], outdatedAllowed: ["web": 2]), observed: oldContainers(1), now: at(1000))
+        #expect(plan.createCount == 2)
+        #expect(plan.retiredNames.isEmpty)
+    }
+
+    @Test func aNotReadyOutdatedContainerIsReplacedBeforeAReadyOne() {
+        let spec = webSpec(replicas: 2, image: "demo-web:2")
+        var old = oldContainers(2)
+        old[1].ready = false
+        var reconciler = Reconciler()
+        var docker = FakeDocker(old, now: at(1000))
+        let first = reconciler.plan(
+            desired: DesiredState(apps: [spec], outdatedAllowed: ["web": 1]), observed: docker.containers, now: docker.now)
+        #expect(first.actions == [.create(spec)])
+        docker.apply(first)
+        for index in docker.containers.indices where docker.containers[index].id.hasPrefix("new-") {
+            docker.containers[index].ready = true
+        }
+        let second = reconciler.plan(
+            desired: DesiredState(apps: [spec], outdatedAllowed: ["web": 1]), observed: docker.containers, now: docker.now)
+        #expect(second.retiredNames == ["web-old-1"], "the one that serves nobody goes")
+    }
+
     @Test func specChangeWithScaleDown() {
         let spec = webSpec(replicas: 1, image: "demo-web:2")
         let old = oldContainers(3)

@@ -63,6 +63,24 @@ import Testing
         }
     }
 
+    /// A rollout announces the replacement and at once withdraws the container it replaces: the store must
+    /// never hold fewer keys than before (the replacement's put comes before the delete).
+    @Test func aWithdrawalWritesWhatWasAnnouncedBeforeIt() async throws {
+        let store = MemoryStore()
+        try await withRegistry(store) { registry in
+            await registry.update(desired: ["/app/servers/old": "h:1"], owned: [], prefixes: ["/app/servers"], record: nil)
+            #expect(await until { store.keys["/app/servers/old"] != nil })
+            for round in 0..<50 {
+                let replacement = "/app/servers/new-\(round)"
+                let retired = round == 0 ? "/app/servers/old" : "/app/servers/new-\(round - 1)"
+                await registry.update(desired: [retired: "h:1", replacement: "h:2"], owned: [], prefixes: ["/app/servers"], record: nil)
+                #expect(await registry.withdraw(retired) == .removed)
+                #expect(store.keys[replacement] == "h:2", "round \(round): the replacement is registered before the old key goes")
+                #expect(store.keys[retired] == nil)
+            }
+        }
+    }
+
     @Test func withdrawWhileTheStoreIsDownSaysTheKeyIsPendingAndRemovesItWhenBack() async throws {
         let store = MemoryStore()
         try await withRegistry(store) { registry in

@@ -58,10 +58,12 @@ extension SchedulerDecision {
 }
 
 extension SchedulerInput {
-    /// The same input with `current` replaced by a decision's assignments: the next pass after its writes.
+    /// The same input with `current` replaced by a decision's assignments: the next pass after its writes,
+    /// before any host serves what they wrote (the apps written to are rolling).
     func applying(_ decision: SchedulerDecision) -> SchedulerInput {
         var next = self
         next.current = decision.assignments
+        next.rolling.formUnion(decision.puts.map(\.app))
         return next
     }
 }

@@ -87,9 +87,18 @@ import Testing
         let move = try #require(Scheduler.moveOne(app: "web", off: "a", input: settled))
         var during = started(move, in: settled)
         during.apps = [app(replicas: 6, hash: "h2")]
-        let decision = Scheduler.place(during)
-        #expect(decision.puts.count == 6)
-        #expect(!decision.puts.contains { $0.key == move.retire.key })
+        during.rolling = []
+        var turned: [SlotAssignment] = []
+        // One slot per settled step, until every counted slot runs the new spec; the retiring one never turns.
+        for _ in 0..<8 {
+            let decision = Scheduler.place(during)
+            #expect(decision.puts.count <= 1)
+            turned += decision.puts
+            during.current = decision.assignments
+        }
+        #expect(turned.count == 6)
+        #expect(!turned.contains { $0.key == move.retire.key })
+        #expect(during.current.first { $0.key == move.retire.key }?.specHash == "h1")
     }
 
     @Test func drainMovesEverySlotStartFirst() {

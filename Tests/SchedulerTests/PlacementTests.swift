@@ -253,11 +253,37 @@ import Testing
         #expect(decision.unplaceable.isEmpty)
     }
 
-    @Test func aSpecChangeUpdatesEveryHashInPlace() {
+    @Test func aSpecChangeRollsOneSlotAtATimeInPlace() {
         let current = [slot(0, on: "a"), slot(1, on: "b"), slot(2, on: "c")]
-        let decision = Scheduler.place(SchedulerInput(apps: [app(replicas: 3, hash: "h2")], hosts: three, current: current))
-        #expect(decision.puts == [slot(0, on: "a", hash: "h2"), slot(1, on: "b", hash: "h2"), slot(2, on: "c", hash: "h2")])
-        #expect(decision.deletes.isEmpty, "a changed value is a put, not a delete")
+        var input = SchedulerInput(apps: [app(replicas: 3, hash: "h2")], hosts: three, current: current)
+        let first = Scheduler.place(input)
+        #expect(first.puts == [slot(0, on: "a", hash: "h2")], "the lowest slot first")
+        #expect(first.deletes.isEmpty, "a changed value is a put, not a delete")
+        #expect(first.assignments.contains(slot(1, on: "b")) && first.assignments.contains(slot(2, on: "c")))
+
+        // Until host a serves slot 0's new spec, nothing else turns.
+        input.current = first.assignments
+        input.rolling = ["web"]
+        #expect(Scheduler.place(input).isSettled)
+        input.rolling = []
+        #expect(Scheduler.place(input).puts == [slot(1, on: "b", hash: "h2")])
+    }
+
+    @Test func aScaleUpDuringARolloutGetsTheNewSpecAtOnce() {
+        let current = [slot(0, on: "a"), slot(1, on: "b")]
+        let input = SchedulerInput(apps: [app(replicas: 3, hash: "h2")], hosts: three, current: current, rolling: ["web"])
+        let decision = Scheduler.place(input)
+        #expect(decision.puts == [slot(2, on: "c", hash: "h2")], "a new slot has no old container to keep")
+    }
+
+    @Test func aMovedSlotTakesTheNewSpecAndTheRestWait() {
+        // Host c is dead: its slot moves with the new hash; a and b keep theirs while that step is in flight.
+        let current = [slot(0, on: "a"), slot(1, on: "b"), slot(2, on: "c")]
+        let input = SchedulerInput(apps: [app(replicas: 3, hash: "h2")], hosts: [host("a"), host("b")], current: current, rolling: ["web"])
+        let decision = Scheduler.place(input)
+        #expect(decision.puts.map(\.specHash) == ["h2"])
+        #expect(decision.deletes == [slot(2, on: "c")])
+        #expect(decision.assignments.contains(slot(0, on: "a")) && decision.assignments.contains(slot(1, on: "b")))
     }
 
     @Test func aSlotOnTwoHostsKeepsOneCopy() {

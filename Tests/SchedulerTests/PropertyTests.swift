@@ -101,7 +101,18 @@ func checkInvariants(_ input: SchedulerInput, _ decision: SchedulerDecision, see
             perHost[assignment.host, default: 0] += 1
             let host = hosts[assignment.host]
             #expect(host.map { $0.schedulable && app.admits($0) } == true, "seed \(seed): \(assignment) on an ineligible host")
-            #expect(assignment.specHash == app.specHash, "seed \(seed): \(assignment) keeps an old hash")
+            if assignment.specHash != app.specHash {
+                #expect(input.current.contains(assignment), "seed \(seed): \(assignment) has an old hash it did not have")
+            }
+        }
+        // Rule 7: one kept slot turns to the new hash per decision, none while a step is in flight.
+        let turned = decision.puts.filter { put in
+            put.app == name && input.current.contains { $0.key == put.key && $0.specHash != put.specHash }
+        }
+        #expect(turned.count <= (input.rolling.contains(name) ? 0 : 1), "seed \(seed): \(turned) rolled at once")
+        let stale = mine.filter { $0.specHash != app.specHash && !input.heldBack.contains($0.host) }
+        if !input.rolling.contains(name), !stale.isEmpty {
+            #expect(turned.count == 1, "seed \(seed): \(name) has slots to roll and rolled none")
         }
         if let cap = app.maxPerHost {
             #expect(perHost.values.allSatisfy { $0 <= cap }, "seed \(seed): \(name) above max_per_host")
@@ -193,6 +204,29 @@ func checkSpread(_ app: AppPlacement, _ input: SchedulerInput, _ decision: Sched
             #expect(again.isSettled, "seed \(seed): puts \(again.puts) deletes \(again.deletes)")
             #expect(again.assignments == decision.assignments, "seed \(seed)")
             #expect(again.unplaceable == decision.unplaceable, "seed \(seed)")
+        }
+    }
+
+    @Test func aRolloutTurnsOneSlotPerSettledStepUntilEveryOneRuns() {
+        for seed in Self.seeds {
+            var cluster = RandomCluster(seed: seed)
+            var input = cluster.input(passedOver: false)
+            input.rolling = []
+            var steps = 0
+            var decision = Scheduler.place(input)
+            // Each step is served before the next pass (rolling stays empty): one slot turns per pass.
+            while !decision.isSettled, steps < 40 {
+                checkInvariants(input, decision, seed: seed)
+                input = input.applying(decision)
+                input.rolling = []
+                steps += 1
+                decision = Scheduler.place(input)
+            }
+            #expect(decision.isSettled, "seed \(seed): still writing after \(steps) passes")
+            for app in input.apps {
+                let mine = decision.assignments.filter { $0.app == app.name }
+                #expect(mine.allSatisfy { $0.specHash == app.specHash }, "seed \(seed): \(app.name) not rolled: \(mine)")
+            }
         }
     }
 
@@ -335,7 +369,7 @@ func checkSpread(_ app: AppPlacement, _ input: SchedulerInput, _ decision: Sched
             for app in input.apps {
                 let counted = decision.assignments.filter { $0.app == app.name && !input.retiring.contains($0.key) }
                 #expect(counted.count <= max(app.replicas, 0), "seed \(seed): \(app.name) above its count")
-                #expect(counted.allSatisfy { $0.specHash == app.specHash || input.heldBack.contains($0.host) })
+                #expect(counted.allSatisfy { $0.specHash == app.specHash || input.heldBack.contains($0.host) || input.current.contains($0) })
                 let fresh = decision.puts.filter { put in put.app == app.name && !input.current.contains { $0.key == put.key } }
                 #expect(
                     fresh.allSatisfy { !input.draining.contains($0.host) && !input.heldBack.contains($0.host) },
