@@ -38,6 +38,8 @@ public final class EtcdClient: Sendable {
     /// How long an endpoint that failed or stayed silent is tried after the others.
     static let penalty = Duration.seconds(30)
     let credentials: EtcdCredentials?
+    /// Told of every finished request (not of watch streams): a metrics sink.
+    let observer: (@Sendable (EtcdRequestRecord) -> Void)?
     /// One connection pool per endpoint, same order as `endpoints`.
     let clients: [HTTPClient]
     private let state = Mutex(State())
@@ -58,13 +60,16 @@ public final class EtcdClient: Sendable {
     ///   - requestTimeout: bounds each request, failover included (watches are not bounded).
     ///   - hedgeDelay: how long an attempt may go unanswered before the next endpoint also gets the request;
     ///     at most a quarter of `requestTimeout`. A healthy etcd answers in milliseconds.
+    ///   - observer: told of every finished request, failover included (watch streams are not requests).
     public init(
         endpoints: [String], tls: TLSFiles? = nil, credentials: EtcdCredentials? = nil,
-        requestTimeout: Duration = .seconds(5), hedgeDelay: Duration = .milliseconds(250)
+        requestTimeout: Duration = .seconds(5), hedgeDelay: Duration = .milliseconds(250),
+        observer: (@Sendable (EtcdRequestRecord) -> Void)? = nil
     ) {
         let normalized = endpoints.map(Self.normalize).filter { !$0.isEmpty }
         self.endpoints = normalized
         self.credentials = credentials
+        self.observer = observer
         self.requestTimeout = requestTimeout
         self.hedgeDelay = min(hedgeDelay, requestTimeout / 4)
         self.clients = normalized.map { HTTPClient(endpoint: .url($0), tls: tls) }
@@ -97,6 +102,21 @@ public final class EtcdClient: Sendable {
     /// Posts with authentication and failover; returns a 2xx answer (or one of `accept`), throws otherwise.
     /// Without `hedge`, an attempt is never doubled while it may still be working (a physical compaction).
     func post(_ path: String, _ body: Data, accept: Set<Int> = [], hedge: Bool = true) async throws(EtcdError) -> HTTPResponse {
+        guard let observer else { return try await authenticatedPost(path, body, accept: accept, hedge: hedge) }
+        let started = ContinuousClock.now
+        let operation = EtcdRequestRecord.operation(of: path)
+        do {
+            let response = try await authenticatedPost(path, body, accept: accept, hedge: hedge)
+            observer(EtcdRequestRecord(operation: operation, result: .ok, duration: .now - started))
+            return response
+        } catch {
+            guard !Task.isCancelled else { throw error }
+            observer(EtcdRequestRecord(operation: operation, result: error.isUnreachable ? .unreachable : .error, duration: .now - started))
+            throw error
+        }
+    }
+
+    private func authenticatedPost(_ path: String, _ body: Data, accept: Set<Int>, hedge: Bool) async throws(EtcdError) -> HTTPResponse {
         let call = "POST \(path)"
         var token = try await currentToken()
         var response = try await send(path, body, token: token, hedge: hedge)
@@ -331,6 +351,41 @@ struct GatewayError: Decodable {
                     CodingKeys.message, .init(codingPath: [], debugDescription: "not an error answer"))
             }
             message = text
+        }
+    }
+}
+
+/// One finished request of an `EtcdClient`, for its `observer`.
+public struct EtcdRequestRecord: Sendable, Hashable {
+    public enum Result: String, Sendable {
+        /// etcd answered.
+        case ok
+        /// etcd answered with an error (a refused compare is `ok`: the transaction answered).
+        case error
+        /// No member answered within the request timeout.
+        case unreachable
+    }
+
+    /// `txn`, `range`, `put`, `delete`, `lease_grant`, `lease_keepalive`, … (as `hecd_etcd_requests_total` names them).
+    public var operation: String
+    public var result: Result
+    public var duration: Duration
+
+    public init(operation: String, result: Result, duration: Duration) {
+        self.operation = operation
+        self.result = result
+        self.duration = duration
+    }
+
+    /// The operation name of a gateway path: `/v3/kv/txn` → `txn`, `/v3/lease/grant` → `lease_grant`.
+    public static func operation(of path: String) -> String {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count >= 3 else { return parts.last ?? path }
+        switch (parts[1], parts[2]) {
+        case ("kv", "deleterange"): return "delete"
+        case ("kv", let name): return name
+        case ("lease", let name): return "lease_" + name
+        case (let group, let name): return group + "_" + name
         }
     }
 }

@@ -159,6 +159,15 @@ public struct InstrumentedEngine: ContainerEngine {
     }
 }
 
+extension HECDMetrics {
+    /// For an `EtcdClient` of its own (cluster mode's: the scheduler's transactions, a host's slot reads): its
+    /// requests count in `hecd_etcd_requests_total` and `hecd_etcd_request_duration_seconds` as the registry's do.
+    public func etcdRequestObserver() -> @Sendable (EtcdRequestRecord) -> Void {
+        let calls = CallMetrics(metrics: self, requests: "hecd_etcd_requests_total", durations: "hecd_etcd_request_duration_seconds")
+        return { record in calls.record(record.operation, result: record.result.rawValue, duration: record.duration) }
+    }
+}
+
 /// A `RegistryStore` that times and counts every etcd request (`hecd_etcd_requests_total`,
 /// `hecd_etcd_request_duration_seconds`), counts failed keepalives, and remembers whether etcd answered.
 public struct InstrumentedStore: RegistryStore {

@@ -149,7 +149,8 @@ struct AgentCommand: AsyncParsableCommand {
         }
         var clusterClient: EtcdClient?
         if cluster {
-            guard registry != nil, let etcd = try etcdOptions.client(environment, requestTimeout: Registry.requestTimeout(ttl: registryOptions.effectiveTTL(environment))) else {
+            let timeout = Registry.requestTimeout(ttl: registryOptions.effectiveTTL(environment))
+            guard registry != nil, let etcd = try etcdOptions.client(environment, requestTimeout: timeout, observer: metrics.etcdRequestObserver()) else {
                 throw ValidationError("--cluster needs etcd: add --etcd URL (or HECD_ETCD)")
             }
             clusterClient = etcd

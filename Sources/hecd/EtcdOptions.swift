@@ -67,12 +67,15 @@ struct EtcdOptions: ParsableArguments {
     }
 
     /// A client for the endpoints given, or nil when there are none.
-    func client(_ environment: [String: String], requestTimeout: Duration = .seconds(5)) throws -> EtcdClient? {
+    func client(
+        _ environment: [String: String], requestTimeout: Duration = .seconds(5),
+        observer: (@Sendable (EtcdRequestRecord) -> Void)? = nil
+    ) throws -> EtcdClient? {
         let endpoints = endpoints(environment)
         guard !endpoints.isEmpty else { return nil }
         return EtcdClient(
             endpoints: endpoints, tls: tls(environment), credentials: try credentials(environment),
-            requestTimeout: requestTimeout)
+            requestTimeout: requestTimeout, observer: observer)
     }
 
     /// A client, or a usage error saying how to name etcd.

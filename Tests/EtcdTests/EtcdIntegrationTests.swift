@@ -1,12 +1,39 @@
 @testable import Etcd
 import Foundation
 import HTTPTransport
+import Synchronization
 import Testing
 import TestSupport
 
 /// The client against a real etcd that each test starts on its own ports and data directory (`withEtcd`),
 /// checking what a user of etcdctl would see.
 @Suite(.timeLimit(.minutes(1))) struct EtcdIntegrationTests {
+    /// What a metrics sink is told: one record per request, named as `hecd_etcd_requests_total` names it,
+    /// with etcd's own refusal an error and silence unreachable.
+    @Test func theObserverIsToldOfEveryRequest() async throws {
+        let seen = Mutex<[EtcdRequestRecord]>([])
+        let observer: @Sendable (EtcdRequestRecord) -> Void = { record in seen.withLock { $0.append(record) } }
+        try await withEtcd { etcd in
+            let client = EtcdClient(endpoints: [etcd.clientURL], observer: observer)
+            _ = try await client.put("/o/a", "1")
+            _ = try await client.range(prefix: "/o/")
+            _ = try await client.txn(EtcdTxn(compare: [EtcdCompare("/o/a", .equal, .value("2"))], success: [.put("/o/a", "3")]))
+            _ = try await client.delete("/o/a")
+            let lease = try await client.grantLease(ttl: 5)
+            _ = try await client.keepAlive(lease.id)
+            _ = try await client.revokeLease(lease.id)
+        }
+        #expect(seen.withLock { $0 }.map(\.operation) == ["put", "range", "txn", "delete", "lease_grant", "lease_keepalive", "lease_revoke"])
+        #expect(seen.withLock { $0 }.allSatisfy { $0.result == .ok && $0.duration > .zero })
+
+        seen.withLock { $0 = [] }
+        let nobody = EtcdClient(endpoints: ["http://127.0.0.1:\(freePort())"], requestTimeout: .milliseconds(500), observer: observer)
+        _ = try? await nobody.range(prefix: "/o/")
+        #expect(seen.withLock { $0 }.map(\.result) == [.unreachable])
+        #expect(EtcdRequestRecord.operation(of: "/v3/kv/deleterange") == "delete")
+        #expect(EtcdRequestRecord.operation(of: "/v3/auth/authenticate") == "auth_authenticate")
+    }
+
     @Test func putGetRangeAndDelete() async throws {
         try await withEtcd { etcd in
             let client = EtcdClient(endpoints: [etcd.clientURL])
