@@ -84,6 +84,37 @@ import TestSupport
             return result
         }
 
+        /// Samples /app/web every 50 ms until `stop`: the fewest keys seen, and the requests to registered keys
+        /// that failed (a key withdrawn between the read and the request is no failure).
+        final class RegisteredSampler: Sendable {
+            private let lowest = Mutex(Int.max)
+            private let failed = Mutex(0)
+            private let task = Mutex<Task<Void, Never>?>(nil)
+
+            init(_ cluster: Cluster) {
+                let task = Task { [self] in
+                    while !Task.isCancelled {
+                        if let keys = await cluster.readKeys() {
+                            self.lowest.withLock { $0 = min($0, keys.count) }
+                            for value in keys.values where (try? await shell("curl -sf --max-time 2 -o /dev/null http://\(value)/")) == nil {
+                                if (await cluster.keys()).values.contains(value) { self.failed.withLock { $0 += 1 } }
+                            }
+                        }
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                }
+                self.task.withLock { $0 = task }
+            }
+
+            /// Ends the sampling and returns what it saw.
+            func stop() async -> (lowest: Int, failed: Int) {
+                let running = task.withLock { $0 }
+                running?.cancel()
+                _ = await running?.value
+                return (lowest.withLock { $0 }, failed.withLock { $0 })
+            }
+        }
+
         /// (app, slot) → hosts, from /hecd/assign.
         func slots() async -> [String: [String]] {
             let keys = ((try? await etcd.etcdctl(["get", "--prefix", "/hecd/assign/", "--keys-only"])) ?? "")
@@ -263,19 +294,7 @@ import TestSupport
             let before = await cluster.running()[drained]?.count ?? 0
             #expect(before > 0)
             // Throughout the drain, at least 4 registered keys answer (the new container first, then the old one goes).
-            let lowest = Mutex(Int.max)
-            let failed = Mutex(0)
-            let watcher = Task {
-                while !Task.isCancelled {
-                    guard let keys = await cluster.readKeys() else { try? await Task.sleep(for: .milliseconds(50)); continue }
-                    lowest.withLock { $0 = min($0, keys.count) }
-                    for value in keys.values where (try? await shell("curl -sf --max-time 2 -o /dev/null http://\(value)/")) == nil {
-                        // A key withdrawn between the read and the request is not a failure of the drain.
-                        if (await cluster.keys()).values.contains(value) { failed.withLock { $0 += 1 } }
-                    }
-                    try? await Task.sleep(for: .milliseconds(50))
-                }
-            }
+            let sampler = Cluster.RegisteredSampler(cluster)
             _ = try await cluster.hecd(["drain", cluster.agentID(drained)])
             _ = await cluster.waitFor("every slot off the drained host", within: 60) {
                 let running = await cluster.running()
@@ -283,10 +302,9 @@ import TestSupport
                 return (running[drained]?.isEmpty ?? true) && keys.count == 4
                     && !keys.values.contains { $0.hasPrefix("127.0.0.\(drained):") }
             }
-            watcher.cancel()
-            _ = await watcher.value
-            #expect(lowest.withLock { $0 } >= 4, "registered replicas fell to \(lowest.withLock { $0 }) during the drain")
-            #expect(failed.withLock { $0 } == 0, "\(failed.withLock { $0 }) requests to registered replicas failed")
+            let seen = await sampler.stop()
+            #expect(seen.lowest >= 4, "registered replicas fell to \(seen.lowest) during the drain")
+            #expect(seen.failed == 0, "\(seen.failed) requests to registered replicas failed")
             let apps = try await cluster.hecd(["apps"])
             #expect(apps.contains("\(cluster.agentID(drained)) (zone=a) drained"), "\(apps)")
             // Undrained: it takes new slots again (nothing moves back by itself).
@@ -312,18 +330,7 @@ import TestSupport
             _ = await cluster.waitFor("6 registered", within: 30) { await cluster.keys().count == 6 }
             let before = Set(await cluster.running().values.joined().map(\.id))
 
-            let lowest = Mutex(Int.max)
-            let failed = Mutex(0)
-            let watcher = Task {
-                while !Task.isCancelled {
-                    guard let keys = await cluster.readKeys() else { try? await Task.sleep(for: .milliseconds(50)); continue }
-                    lowest.withLock { $0 = min($0, keys.count) }
-                    for value in keys.values where (try? await shell("curl -sf --max-time 2 -o /dev/null http://\(value)/")) == nil {
-                        if (await cluster.keys()).values.contains(value) { failed.withLock { $0 += 1 } }
-                    }
-                    try? await Task.sleep(for: .milliseconds(50))
-                }
-            }
+            let sampler = Cluster.RegisteredSampler(cluster)
             let started = Date()
             try webManifest(replicas: 6, extra: "env: {RELEASE: \"2\"}")
                 .write(toFile: cluster.directory + "/web.yaml", atomically: true, encoding: .utf8)
@@ -334,13 +341,12 @@ import TestSupport
                 let registered = await cluster.keys().count
                 return running.count == 6 && hashes.count == 1 && running.allSatisfy { !before.contains($0.id) } && registered == 6
             }
-            watcher.cancel()
-            _ = await watcher.value
+            let seen = await sampler.stop()
             if rolled != nil {
                 print("cluster rollout: 6 replicas on 3 hosts replaced one slot at a time in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             }
-            #expect(lowest.withLock { $0 } >= 6, "registered replicas fell to \(lowest.withLock { $0 }) during the rollout")
-            #expect(failed.withLock { $0 } == 0, "\(failed.withLock { $0 }) requests to registered replicas failed")
+            #expect(seen.lowest >= 6, "registered replicas fell to \(seen.lowest) during the rollout")
+            #expect(seen.failed == 0, "\(seen.failed) requests to registered replicas failed")
             let violations = cluster.violations.withLock { $0 }
             #expect(violations.isEmpty, "\(violations.prefix(10))")
         }
