@@ -304,6 +304,10 @@ struct ClusterReport {
             let desired = app.spec.map { "\($0.replicas)" } ?? "invalid manifest"
             out += "\(name): desired \(desired), placed \(slots.count)" + (perHost.isEmpty ? "" : "; " + perHost.joined(separator: "; ")) + "\n"
             if let reason = unplaceable[name] { out += "  cannot place: \(reason)\n" }
+            if let spec = app.spec, slots.contains(where: { $0.specHash != spec.specHash }) {
+                let turned = slots.filter { $0.specHash == spec.specHash }.count
+                out += "  rolling out a new spec, one slot at a time: \(turned) of \(slots.count) slots on it\n"
+            }
             for problem in app.problems { out += "  \(problem)\n" }
         }
         if snapshot.apps.isEmpty { out += "no apps: hecd apply DIR adds them\n" }

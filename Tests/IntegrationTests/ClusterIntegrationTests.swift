@@ -335,7 +335,12 @@ import TestSupport
             try webManifest(replicas: 6, extra: "env: {RELEASE: \"2\"}")
                 .write(toFile: cluster.directory + "/web.yaml", atomically: true, encoding: .utf8)
             _ = try await cluster.hecd(["apply", cluster.directory])
+            let reported = Mutex<String?>(nil)
             let rolled = await cluster.waitFor("every replica on the new spec, registered", within: 120) {
+                if reported.withLock({ $0 }) == nil, let apps = try? await cluster.hecd(["apps"]),
+                    let line = apps.split(separator: "\n").first(where: { $0.contains("rolling out") }) {
+                    reported.withLock { $0 = String(line) }
+                }
                 let running = await cluster.running().values.joined()
                 let hashes = Set(running.compactMap { $0.labels["io.hecd.spec"] })
                 let registered = await cluster.keys().count
@@ -345,6 +350,8 @@ import TestSupport
             if rolled != nil {
                 print("cluster rollout: 6 replicas on 3 hosts replaced one slot at a time in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             }
+            let progress = reported.withLock { $0 } ?? ""
+            #expect(progress.contains("slots on it") && progress.contains(" of 6 "), "hecd apps said: \(progress)")
             #expect(seen.lowest >= 6, "registered replicas fell to \(seen.lowest) during the rollout")
             #expect(seen.failed == 0, "\(seen.failed) requests to registered replicas failed")
             let violations = cluster.violations.withLock { $0 }
