@@ -235,8 +235,12 @@ struct RebalanceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try cluster.client()
-        let names = apps.isEmpty ? try await cluster.snapshot(client).apps.keys.sorted() : apps
-        for app in names {
+        let declared = try await cluster.snapshot(client).apps.keys.sorted()
+        if let unknown = apps.first(where: { !declared.contains($0) }) {
+            StandardError.print("no app \(unknown) in the cluster (`hecd apps` lists them); nothing was asked")
+            throw ExitCode.failure
+        }
+        for app in apps.isEmpty ? declared : apps {
             _ = try await client.put(cluster.keys.rebalance(app), "requested")
             print("rebalancing \(app): the leader moves one slot at a time, the new container registered before the old one goes")
         }
@@ -254,7 +258,14 @@ struct DrainCommand: AsyncParsableCommand {
     @OptionGroup var cluster: ClusterOptions
 
     func run() async throws {
-        _ = try await cluster.client().put(cluster.keys.drained(host), "drained")
+        let client = try cluster.client()
+        let snapshot = try await cluster.snapshot(client)
+        guard snapshot.hosts[host] != nil || snapshot.slots.contains(where: { $0.host == host }) else {
+            let known = snapshot.hosts.keys.sorted().joined(separator: ", ")
+            StandardError.print("no host \(host) in the cluster (hosts are named by their agent id: \(known.isEmpty ? "none is live" : known)); nothing was drained")
+            throw ExitCode.failure
+        }
+        _ = try await client.put(cluster.keys.drained(host), "drained")
         print("\(host) drained: its slots move to other hosts")
     }
 }
@@ -269,7 +280,10 @@ struct UndrainCommand: AsyncParsableCommand {
     @OptionGroup var cluster: ClusterOptions
 
     func run() async throws {
-        _ = try await cluster.client().delete(cluster.keys.drained(host))
+        guard try await cluster.client().delete(cluster.keys.drained(host)) > 0 else {
+            StandardError.print("\(host) is not drained (`hecd apps` marks the drained hosts)")
+            throw ExitCode.failure
+        }
         print("\(host) takes slots again")
     }
 }

@@ -295,6 +295,13 @@ import TestSupport
             #expect(before > 0)
             // Throughout the drain, at least 4 registered keys answer (the new container first, then the old one goes).
             let sampler = Cluster.RegisteredSampler(cluster)
+            // A mistyped host or app is refused and changes nothing.
+            let typo = try await runProgram(AgentProcess.binary, ["drain", "no-such-host", "--etcd", cluster.etcd.clientURL])
+            #expect(typo.status != 0 && typo.output.contains("no host no-such-host in the cluster"), "\(typo.output)")
+            #expect(typo.output.contains(cluster.agentID(drained)), "the message lists the hosts: \(typo.output)")
+            let stray = try await runProgram(AgentProcess.binary, ["rebalance", "nope", "--etcd", cluster.etcd.clientURL])
+            #expect(stray.status != 0 && stray.output.contains("no app nope"), "\(stray.output)")
+            #expect((try? await cluster.etcd.etcdctl(["get", "--prefix", "/hecd/drained/", "--keys-only"]))?.isEmpty == true)
             _ = try await cluster.hecd(["drain", cluster.agentID(drained)])
             _ = await cluster.waitFor("every slot off the drained host", within: 60) {
                 let running = await cluster.running()
