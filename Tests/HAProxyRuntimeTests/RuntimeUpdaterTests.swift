@@ -49,21 +49,32 @@ import TestSupport
         return bodies
     }
 
+    /// A test's folder (admin socket, config, logs), its frontend port and three backend ports.
+    struct Scratch {
+        let folder = NSTemporaryDirectory() + "/hecd-runtime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var socketPath: String { folder + "/admin.sock" }
+        let port = freePort()
+        let apps = ["a": freePort(), "b": freePort(), "c": freePort()]
+
+        init() throws { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+
+        func config(_ servers: [(String, Int)]) -> String {
+            RuntimeUpdaterTests.config(socket: socketPath, port: port, apps: apps, servers: servers)
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
     static func workerPid(_ socket: HAProxyAdminSocket) async throws -> String {
         let info = try await socket.run { admin in Result { try admin.execute("show info") } }.get()
         return info.split(separator: "\n").first { $0.hasPrefix("Pid:") }.map(String.init) ?? "no pid in: \(info)"
     }
 
     @Test func addMoveAndRemoveServersWithoutAReload() async throws {
-        let folder = NSTemporaryDirectory() + "/hecd-runtime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let socketPath = folder + "/admin.sock"
-        let port = freePort()
-        let apps = ["a": freePort(), "b": freePort(), "c": freePort()]
-        func config(_ servers: [(String, Int)]) -> String {
-            Self.config(socket: socketPath, port: port, apps: apps, servers: servers)
-        }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (folder, socketPath, port, apps) = (scratch.folder, scratch.socketPath, scratch.port, scratch.apps)
+        let config = scratch.config
         let first = config([("one", apps["a"] ?? 0)])
         try first.write(toFile: folder + "/haproxy.cfg", atomically: true, encoding: .utf8)
 
@@ -127,15 +138,10 @@ import TestSupport
     /// when the same server comes back (a container that flapped), it is taken back at its new address at once
     /// instead of being refused (which would cost a reload).
     @Test func aServerBackBeforeItsConnectionsClosedIsTakenBack() async throws {
-        let folder = NSTemporaryDirectory() + "/hecd-runtime-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let socketPath = folder + "/admin.sock"
-        let port = freePort()
-        let apps = ["a": freePort(), "b": freePort(), "c": freePort()]
-        func config(_ servers: [(String, Int)]) -> String {
-            Self.config(socket: socketPath, port: port, apps: apps, servers: servers)
-        }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (folder, socketPath, port, apps) = (scratch.folder, scratch.socketPath, scratch.port, scratch.apps)
+        let config = scratch.config
         // Server two stands for a slow container: it takes connections and never answers.
         let silent = freePort()
         let both = config([("one", apps["a"] ?? 0), ("two", silent)])
